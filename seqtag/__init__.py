@@ -1,0 +1,53 @@
+"""seqtag: sequence labeling and alignment, classical and neural models side by side.
+
+Public names are imported lazily, so ``import seqtag`` stays fast and torch is
+only loaded by the models that need it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "Tagger": "seqtag.base",
+    "load": "seqtag.base",
+    "register_tagger": "seqtag.base",
+    "BaselineTagger": "seqtag.baseline",
+    "load_corpus": "seqtag.corpora",
+    "make_tagger": "seqtag.models",
+    "SeqtagError": "seqtag.exceptions",
+    "InputError": "seqtag.exceptions",
+    "NotFittedError": "seqtag.exceptions",
+    "CorpusNotFoundError": "seqtag.exceptions",
+    "ModelFileError": "seqtag.exceptions",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqtag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def _import_all_taggers() -> None:
+    """Import every module that registers a tagger class (used by ``load``)."""
+    from .models import TAGGER_MODULES
+
+    for module in TAGGER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a module of a later feature not built yet
+            if exc.name != module:
+                raise

@@ -1,0 +1,47 @@
+"""Shared fixtures: seeded toy data and access to the corpora in ../shared."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+REQUIRE_DATA = os.environ.get("SEQTAG_REQUIRE_DATA") == "1"
+
+
+def need_corpus(name: str, **kwargs):
+    """Load a corpus split or skip; with SEQTAG_REQUIRE_DATA=1 (CI) a missing corpus fails."""
+    from seqtag.corpora import load_corpus
+    from seqtag.exceptions import CorpusNotFoundError
+
+    try:
+        return load_corpus(name, **kwargs)
+    except CorpusNotFoundError as exc:
+        if REQUIRE_DATA:
+            raise
+        pytest.skip(f"corpus not available here: {exc}")
+
+
+@pytest.fixture
+def toy_data():
+    """A tiny deterministic tagging task with structure a tagger can learn."""
+    rng = random.Random(0)
+    dets, nouns, verbs = ["the", "a", "this"], ["dog", "cat", "bird", "fish"], ["runs", "sees", "eats"]
+    X, y = [], []
+    for _ in range(60):
+        n = rng.randint(1, 3)
+        sent, tags = [], []
+        for _ in range(n):
+            sent += [rng.choice(dets), rng.choice(nouns), rng.choice(verbs)]
+            tags += ["DT", "NN", "VBZ"]
+        X.append(sent)
+        y.append(tags)
+    return X, y
+
+
+@pytest.fixture
+def shared_dir() -> Path | None:
+    env = os.environ.get("SEQTAG_DATA")
+    return Path(env) if env else None
