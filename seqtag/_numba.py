@@ -1,0 +1,30 @@
+"""Numba settings shared by every kernel module: defined once, used everywhere.
+
+``fastmath`` never includes ``nnan`` or ``ninf``: ``-inf`` is a real value in
+log space (an impossible transition) and NaN must stay detectable.
+"""
+
+from __future__ import annotations
+
+import numba
+
+__all__ = ["FASTMATH", "jit", "pjit", "NEG_INF"]
+
+#: Fast-math flags safe for log-space code (no nnan, no ninf).
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+#: log(0); impossible events are -inf, never a large negative sentinel.
+NEG_INF = float("-inf")
+
+
+def jit(fn=None, **kwargs):
+    """``numba.njit`` with seqtag's defaults (``cache=True``, safe fastmath)."""
+    opts = {"cache": True, "fastmath": set(FASTMATH), "nogil": True, **kwargs}
+    if fn is None:
+        return lambda f: numba.njit(**opts)(f)
+    return numba.njit(**opts)(fn)
+
+
+def pjit(fn=None, **kwargs):
+    """Like :func:`jit` with ``parallel=True``, for ``prange`` over independent sequences."""
+    return jit(fn, parallel=True, **kwargs)
