@@ -1,0 +1,123 @@
+"""Tagged corpora behind one function, :func:`load_corpus`.
+
+Data is looked for in this order: an explicit ``path=`` argument; the
+environment (``NLTK_DATA`` for NLTK packages, ``SEQTAG_DATA`` for the others);
+the data home (the project's ``corpora/`` folder, or ``SEQTAG_HOME``); for NLTK
+packages also NLTK's default folders.  A missing corpus raises
+:class:`~seqtag.exceptions.CorpusNotFoundError` naming ``seqtag download NAME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..exceptions import InputError
+from ._base import Corpus, data_home, document_folds
+from .download import download
+from .nltk_corpora import load_brown_universal, load_conll2000, load_ptb_sample
+from .readers import read_columns, read_conllu
+from .ud import load_ud_ewt
+
+__all__ = [
+    "CORPORA",
+    "Corpus",
+    "corpus_available",
+    "data_home",
+    "document_folds",
+    "download",
+    "load_corpus",
+    "load_folds",
+    "read_columns",
+    "read_conllu",
+]
+
+#: corpus name -> loader(split=..., **options)
+CORPORA: dict[str, Callable[..., Corpus]] = {
+    "ptb-sample": load_ptb_sample,
+    "ud-ewt": load_ud_ewt,
+    "conll2000": load_conll2000,
+    "brown-universal": load_brown_universal,
+}
+
+
+def load_corpus(name: str, split: str = "train", **options) -> Corpus:
+    """Load one split of a named corpus.
+
+    Parameters
+    ----------
+    name : str
+        ``"ptb-sample"``, ``"ud-ewt"``, ``"conll2000"`` or ``"brown-universal"``.
+    split : str
+        ``"train"``, ``"dev"``, ``"test"`` (and ``"all"`` where it makes sense).
+    **options
+        Corpus options: ``path`` (a data folder) for all; ``traces`` for
+        ptb-sample; ``tagset`` (``"xpos"``/``"upos"``) for ud-ewt; ``task``
+        (``"chunk"``/``"pos"``) for conll2000.
+
+    Returns
+    -------
+    Corpus
+        A sequence of sentences, each a list of ``(token, tag)``, with ``.X`` and ``.y``.
+
+    Examples
+    --------
+    >>> train = load_corpus("ptb-sample", split="train")  # doctest: +SKIP
+    >>> len(train), train.n_tokens  # doctest: +SKIP
+    (3396, 81793)
+    """
+    loader = CORPORA.get(name)
+    if loader is None:
+        raise InputError(f"unknown corpus {name!r}; valid corpora: {', '.join(CORPORA)}")
+    try:
+        return loader(split=split, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise InputError(f"corpus {name!r} does not take that option: {exc}") from None
+        raise
+
+
+def corpus_available(name: str, **options) -> bool:
+    """True when ``load_corpus(name)`` would find its data (cheap: nothing is parsed)."""
+    from ..exceptions import CorpusNotFoundError
+    from .nltk_corpora import _find
+    from .ud import UD_EWT_FILES, ud_ewt_roots
+
+    if name not in CORPORA:
+        raise InputError(f"unknown corpus {name!r}; valid corpora: {', '.join(CORPORA)}")
+    if name == "ud-ewt":
+        return any(
+            all((root / f).is_file() for f, _ in UD_EWT_FILES.values()) for root in ud_ewt_roots(options.get("path"))
+        )
+    resources = {
+        "ptb-sample": ["corpora/treebank/combined"],
+        "conll2000": ["corpora/conll2000"],
+        "brown-universal": ["corpora/brown", "taggers/universal_tagset"],
+    }[name]
+    try:
+        for res in resources:
+            _find(res, name, options.get("path"))
+    except CorpusNotFoundError:
+        return False
+    return True
+
+
+def load_folds(name: str, k: int = 5, seed: int = 0, **options) -> list[tuple[Corpus, Corpus]]:
+    """Document-level k-fold (train, test) splits over the train+dev part of a corpus.
+
+    The corpus' own test split is never included, so it stays unseen.
+    """
+    train = load_corpus(name, split="train", **options)
+    try:
+        dev = load_corpus(name, split="dev", **options)
+    except InputError:
+        dev = None
+    if dev is not None:
+        train = Corpus(
+            train.name,
+            "train+dev",
+            train.X + dev.X,
+            train.y + dev.y,
+            train.doc_ids + dev.doc_ids,
+            {c: train.columns[c] + dev.columns[c] for c in train.columns},
+        )
+    return document_folds(train, k=k, seed=seed)
