@@ -1,0 +1,227 @@
+"""The ``seqtag`` command line: download, train, tag, evaluate, list.
+
+User mistakes (unknown names, missing files, bad input) print one line on
+stderr and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .exceptions import InputError, SeqtagError
+
+__all__ = ["main", "build_parser"]
+
+#: Modules that add their own sub-commands through ``add_commands(subparsers)``.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, Any]:
+    params = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param takes key=value, got {item!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def _corpus_options(args) -> dict[str, Any]:
+    opts = {}
+    for name in ("tagset", "task", "data"):
+        value = getattr(args, name, None)
+        if value is not None:
+            opts["path" if name == "data" else name] = value
+    return opts
+
+
+def _add_corpus_args(p: argparse.ArgumentParser) -> None:
+    from .corpora import CORPORA
+
+    p.add_argument("--corpus", required=True, help=f"corpus name: {', '.join(CORPORA)}")
+    p.add_argument("--tagset", choices=["xpos", "upos"], help="ud-ewt tag column (default xpos)")
+    p.add_argument("--task", choices=["chunk", "pos"], help="conll2000 labels (default chunk)")
+    p.add_argument("--data", help="folder holding the corpus (overrides NLTK_DATA / SEQTAG_DATA)")
+
+
+# ------------------------------------------------------------------ commands
+def cmd_download(args) -> int:
+    from .corpora import corpus_available, download
+
+    for name in args.names:
+        if args.if_missing and corpus_available(name):
+            print(f"{name}: already here")
+            continue
+        where = download(name, dest=args.dest)
+        print(f"{name}: downloaded to {where}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .corpora import load_corpus
+    from .models import make_tagger
+
+    tagger = make_tagger(args.model, **_parse_params(args.param))
+    corpus = load_corpus(args.corpus, split=args.split, **_corpus_options(args))
+    t0 = time.perf_counter()
+    tagger.fit(corpus.X, corpus.y)
+    seconds = time.perf_counter() - t0
+    out = tagger.save(args.output)
+    print(
+        f"trained {args.model} ({type(tagger).__name__}) on {args.corpus}/{args.split}: "
+        f"{len(corpus)} sentences, {corpus.n_tokens} tokens in {seconds:.1f} s -> {out}"
+    )
+    return 0
+
+
+def _read_conllu_blocks(stream):
+    block = []
+    for line in stream:
+        line = line.rstrip("\n")
+        if line.strip():
+            block.append(line)
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def cmd_tag(args) -> int:
+    from .base import load
+
+    tagger = load(args.model_dir)
+    out = sys.stdout
+    if args.input == "conllu":
+        column = {"xpos": 4, "upos": 3}[args.column]
+        for block in _read_conllu_blocks(sys.stdin):
+            words = [ln.split("\t") for ln in block if not ln.startswith("#")]
+            idx = [i for i, c in enumerate(words) if len(c) == 10 and c[0].isdigit()]
+            tags = tagger.predict([[words[i][1] for i in idx]])[0]
+            for i, tag in zip(idx, tags):
+                words[i][column] = tag
+            it = iter(words)
+            for ln in block:
+                out.write(ln + "\n" if ln.startswith("#") else "\t".join(next(it)) + "\n")
+            out.write("\n")
+        return 0
+    lines = [ln.split() for ln in sys.stdin]
+    for tokens, tags in zip(lines, tagger.predict(lines)):
+        if args.format == "slash":
+            out.write(" ".join(f"{w}/{t}" for w, t in zip(tokens, tags)) + "\n")
+        elif args.format == "tsv":
+            out.write("".join(f"{w}\t{t}\n" for w, t in zip(tokens, tags)) + "\n")
+        else:  # conllu
+            for i, (w, t) in enumerate(zip(tokens, tags), 1):
+                out.write(f"{i}\t{w}\t_\t_\t{t}\t_\t_\t_\t_\t_\n")
+            out.write("\n")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import pandas as pd
+
+    from .base import load
+    from .corpora import load_corpus
+    from .evaluation import evaluate
+
+    tagger = load(args.model_dir)
+    opts = _corpus_options(args)
+    corpus = load_corpus(args.corpus, split=args.split, **opts)
+    vocab = set(w for s in load_corpus(args.corpus, split=args.vocab_split, **opts).X for w in s)
+    row = evaluate(tagger, corpus, vocab=vocab)
+    table = pd.DataFrame([row], index=[str(args.model_dir)])
+    print(f"{args.corpus}/{args.split}: {len(corpus)} sentences, {corpus.n_tokens} tokens")
+    print(table.T.to_string(float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .corpora import CORPORA
+    from .models import MODELS, model_names
+
+    print("models:")
+    for name in model_names():
+        print(f"  {name:<14} {MODELS[name][3]}")
+    print("corpora:")
+    for name in CORPORA:
+        print(f"  {name}")
+    return 0
+
+
+# -------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``seqtag`` command."""
+    parser = argparse.ArgumentParser(
+        prog="seqtag", description="Sequence labeling and alignment: classical and neural models side by side."
+    )
+    parser.add_argument("--version", action="version", version=f"seqtag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("download", help="fetch corpora (needs internet)", description="Download corpora.")
+    p.add_argument("names", nargs="+", metavar="NAME", help="corpus names (see `seqtag list`)")
+    p.add_argument("--dest", help="folder to download into (default: the data home)")
+    p.add_argument("--if-missing", action="store_true", help="skip corpora that are already found")
+    p.set_defaults(func=cmd_download)
+
+    p = sub.add_parser("train", help="train a tagger on a corpus split", description="Train and save a tagger.")
+    p.add_argument("--model", required=True, help="model preset (see `seqtag list`)")
+    _add_corpus_args(p)
+    p.add_argument("--split", default="train", help="split to train on (default train)")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter (JSON value), repeatable")
+    p.add_argument("-o", "--output", required=True, help="folder to save the model in")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "tag", help="tag sentences from stdin",
+        description="Tag stdin: one whitespace-tokenized sentence per line, or CoNLL-U with --input conllu.",
+    )
+    p.add_argument("model_dir", metavar="DIR", help="a saved model folder")
+    p.add_argument("--input", choices=["text", "conllu"], default="text", help="stdin format (default text)")
+    p.add_argument("--format", choices=["slash", "tsv", "conllu"], default="slash", help="output for text input")
+    p.add_argument("--column", choices=["xpos", "upos"], default="xpos", help="CoNLL-U column to fill")
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("evaluate", help="score a saved tagger on a corpus split", description="Evaluate a tagger.")
+    p.add_argument("model_dir", metavar="DIR", help="a saved model folder")
+    _add_corpus_args(p)
+    p.add_argument("--split", default="test", help="split to evaluate on (default test)")
+    p.add_argument("--vocab-split", default="train", help="split whose words count as known (default train)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("list", help="list model presets and corpora", description="List models and corpora.")
+    p.set_defaults(func=cmd_list)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SeqtagError as exc:
+        print(f"seqtag: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `seqtag tag ... | head`
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
