@@ -1,0 +1,42 @@
+"""Helpers shared by the benchmark scripts: timing, machine info, markdown tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from contextlib import contextmanager
+
+
+def machine_info() -> str:
+    """One line naming the CPU, core count, Python and the date."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+
+
+@contextmanager
+def timer(out: dict, key: str):
+    """Store the wall time of the block in ``out[key]`` (seconds)."""
+    t0 = time.perf_counter()
+    yield
+    out[key] = time.perf_counter() - t0
+
+
+def markdown_table(rows: list[dict], columns: list[str] | None = None, floatfmt: str = ".4f") -> str:
+    """Rows of dicts -> a GitHub markdown table."""
+    columns = columns or list(rows[0])
+
+    def fmt(v):
+        return format(v, floatfmt) if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
