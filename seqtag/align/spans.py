@@ -1,0 +1,221 @@
+"""From a frame-level CTC path to token spans, word spans and time intervals.
+
+Time convention: frame ``t`` starts at ``offset_s + t * hop_s`` seconds and a
+span ``[start, end)`` of frames covers ``[start * hop_s, end * hop_s)`` plus the
+offset.  For the centred features of :mod:`seqtag.audio` frame ``t`` is centred
+on ``t * hop_s``; pass ``offset_s=-hop_s / 2`` if you want the boundaries half a
+hop earlier (clipped at 0 by :func:`spans_to_intervals`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import InputError
+
+__all__ = ["TokenSpan", "Interval", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals"]
+
+
+@dataclass(frozen=True)
+class TokenSpan:
+    """A token aligned to frames ``[start, end)`` (end exclusive), like torchaudio's.
+
+    Attributes
+    ----------
+    token : int or str
+        Class index (from :func:`merge_tokens`) or a label (word spans).
+    start, end : int
+        First frame and one past the last frame.
+    score : float
+        Confidence in [0, 1]: mean per-frame probability (see :func:`merge_tokens`).
+    """
+
+    token: int | str
+    start: int
+    end: int
+    score: float
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A labelled time interval in seconds (a TextGrid/CTM entry).
+
+    Attributes
+    ----------
+    label : str
+    start, end : float
+        Seconds, ``start <= end``.
+    score : float
+        Confidence in [0, 1], ``nan`` when unknown (e.g. read from a TextGrid).
+    """
+
+    label: str
+    start: float
+    end: float
+    score: float = math.nan
+
+    def __post_init__(self):
+        if not (self.start <= self.end):
+            raise InputError(f"interval {self.label!r} ends before it starts: start={self.start}, end={self.end}")
+
+    @property
+    def duration(self) -> float:
+        """``end - start`` in seconds."""
+        return self.end - self.start
+
+
+def _to_numpy(x, name: str) -> np.ndarray:
+    if type(x).__module__.startswith("torch"):
+        x = x.detach().cpu().numpy()
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be 1-D (one value per frame), got shape {arr.shape}")
+    return arr
+
+
+def merge_tokens(path, frame_scores, blank: int = 0) -> list[TokenSpan]:
+    """Merge runs of equal non-blank labels of a CTC path into token spans.
+
+    Parameters
+    ----------
+    path : (T,) int array or tensor
+        Label per frame, e.g. from :func:`seqtag.align.ctc_align`.
+    frame_scores : (T,) float array or tensor
+        Log probability of each frame's label.
+    blank : int, default 0
+
+    Returns
+    -------
+    list of TokenSpan
+        One span per run; ``score`` is the mean of ``exp(frame_scores)`` over the
+        run (torchaudio's tutorial convention: mean frame probability). For a
+        forced-alignment path, span ``i`` belongs to ``targets[i]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> merge_tokens(np.array([0, 3, 3, 0, 4]), np.log([0.9, 0.5, 0.7, 0.9, 1.0]))
+    [TokenSpan(token=3, start=1, end=3, score=0.6), TokenSpan(token=4, start=4, end=5, score=1.0)]
+    """
+    p = _to_numpy(path, "path").astype(np.int64)
+    s = _to_numpy(frame_scores, "frame_scores").astype(np.float64)
+    if p.shape != s.shape:
+        raise InputError(f"path and frame_scores must have the same length, got {p.size} and {s.size}")
+    if p.size == 0:
+        return []
+    change = np.flatnonzero(p[1:] != p[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [p.size]])
+    probs = np.exp(s)
+    return [
+        TokenSpan(int(p[a]), int(a), int(b), round(float(probs[a:b].mean()), 12))
+        for a, b in zip(starts, ends)
+        if p[a] != blank
+    ]
+
+
+def group_words(
+    spans: Sequence[TokenSpan], words: Sequence[str], word_lengths: Sequence[int] | None = None
+) -> list[TokenSpan]:
+    """Group consecutive token spans into word spans.
+
+    Parameters
+    ----------
+    spans : list of TokenSpan
+        Token spans in transcript order (one per target token).
+    words : list of str
+        The words; they label the result.
+    word_lengths : list of int or None
+        Tokens per word; default ``len(word)`` (character models).
+
+    Returns
+    -------
+    list of TokenSpan
+        ``token`` is the word, ``start`` / ``end`` the first / last token's frames,
+        ``score`` the frame-weighted mean of the token scores.
+
+    Examples
+    --------
+    >>> sp = [TokenSpan(1, 0, 2, 0.5), TokenSpan(2, 2, 3, 1.0), TokenSpan(3, 5, 6, 0.9)]
+    >>> group_words(sp, ["ab", "c"])
+    [TokenSpan(token='ab', start=0, end=3, score=0.666666666667), TokenSpan(token='c', start=5, end=6, score=0.9)]
+    """
+    words = list(words)
+    lengths = [len(w) for w in words] if word_lengths is None else [int(n) for n in word_lengths]
+    if len(lengths) != len(words):
+        raise InputError(f"got {len(words)} words but {len(lengths)} word_lengths")
+    if any(n < 1 for n in lengths):
+        raise InputError(f"every word needs at least one token, got word_lengths {lengths}")
+    if sum(lengths) != len(spans):
+        raise InputError(
+            f"the words cover {sum(lengths)} tokens but there are {len(spans)} token spans; "
+            f"drop the spans of word separators (e.g. '|') first, or pass word_lengths"
+        )
+    out, i = [], 0
+    for word, n in zip(words, lengths):
+        group = spans[i : i + n]
+        i += n
+        frames = sum(len(s) for s in group)
+        score = sum(s.score * len(s) for s in group) / frames if frames else math.nan
+        out.append(TokenSpan(word, group[0].start, group[-1].end, round(float(score), 12)))
+    return out
+
+
+def frames_to_seconds(frames, hop_s: float, offset_s: float = 0.0):
+    """Frame index (or array of them) to seconds: ``offset_s + frames * hop_s``.
+
+    Examples
+    --------
+    >>> frames_to_seconds(25, 0.02)
+    0.5
+    """
+    if not hop_s > 0:
+        raise InputError(f"hop_s must be a positive number of seconds, got {hop_s!r}")
+    if np.ndim(frames) == 0:
+        return offset_s + float(frames) * hop_s
+    return offset_s + np.asarray(frames, dtype=np.float64) * hop_s
+
+
+def spans_to_intervals(
+    spans: Sequence[TokenSpan],
+    hop_s: float,
+    offset_s: float = 0.0,
+    labels: Sequence[str] | None = None,
+) -> list[Interval]:
+    """Convert frame spans to :class:`Interval` s in seconds.
+
+    Parameters
+    ----------
+    spans : list of TokenSpan
+    hop_s : float
+        Seconds per frame (e.g. 0.02 for wav2vec2, 0.01 for 10 ms features).
+    offset_s : float, default 0
+        Time of frame 0; negative times are clipped to 0.
+    labels : list of str or None
+        Labels of the intervals (e.g. characters for token ids); default ``str(span.token)``.
+
+    Returns
+    -------
+    list of Interval
+
+    Examples
+    --------
+    >>> spans_to_intervals([TokenSpan("hi", 2, 5, 0.8)], 0.02)
+    [Interval(label='hi', start=0.04, end=0.1, score=0.8)]
+    """
+    if labels is not None and len(labels) != len(spans):
+        raise InputError(f"got {len(spans)} spans but {len(labels)} labels")
+    out = []
+    for i, sp in enumerate(spans):
+        a = max(0.0, frames_to_seconds(sp.start, hop_s, offset_s))
+        b = max(a, frames_to_seconds(sp.end, hop_s, offset_s))
+        label = str(sp.token) if labels is None else str(labels[i])
+        out.append(Interval(label, round(a, 9), round(b, 9), float(sp.score)))
+    return out
