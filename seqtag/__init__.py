@@ -18,6 +18,7 @@ _LAZY = {
     "BaselineTagger": "seqtag.baseline",
     "load_corpus": "seqtag.corpora",
     "make_tagger": "seqtag.models",
+    "allowed_transitions": "seqtag.crf.constraints",
     "ctc_align": "seqtag.align.ctc",
     "merge_tokens": "seqtag.align.spans",
     "TokenSpan": "seqtag.align.spans",

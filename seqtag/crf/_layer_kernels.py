@@ -1,0 +1,149 @@
+"""Numba Viterbi and k-best decoding for the CRF layer's CPU fast path (private).
+
+Arrays in, arrays out.  Same arithmetic, in the same order, as the torch code in
+``_torch_dp`` (score + transition, max/top-k over the previous tag, then + emission),
+so both give identical scores; ties go to the lowest previous tag (then rank).
+
+Serial on purpose: a ``parallel=True`` kernel starts numba's own thread pool,
+which then competes with torch's intra-op threads inside a training loop (in
+bench_crf_layer.py on 2 cores, torch ops after a parallel call ran several
+times slower).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._numba import jit
+
+
+@jit
+def viterbi_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no cover - numba
+    """em (B, T, K), trans (K, K) [from, to], start/end (K,), lengths (B,) int64.
+
+    Writes paths (B, T) int64 (caller pre-fills -1) and scores (B,).
+    Paths of sequences whose best score is -inf (no possible path) are left at -1.
+    """
+    B, T, K = em.shape
+    neg = -np.inf
+    S = np.empty((T, K), dtype=em.dtype)  # best score of a path ending in each tag
+    buf = np.empty((2, K), dtype=em.dtype)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            scores[b] = 0.0
+            continue
+        for j in range(K):
+            S[0, j] = em[b, 0, j] + start[j]
+        for t in range(1, n):
+            # max only (the backtrace recomputes the argmax).  Ping-pong between two
+            # buffers: the store never targets the row it reads, so LLVM emits
+            # vmaxps + a plain store instead of a masked store (10x slower on AMD).
+            src = buf[0]
+            dst = buf[1]
+            for j in range(K):
+                src[j] = neg
+            for i in range(K):
+                si = S[t - 1, i]
+                row = trans[i]
+                for j in range(K):
+                    v = si + row[j]
+                    o = src[j]
+                    dst[j] = v if v > o else o
+                src, dst = dst, src
+            for j in range(K):
+                S[t, j] = src[j] + em[b, t, j]
+        best = neg
+        cur = 0
+        for j in range(K):
+            v = S[n - 1, j] + end[j]
+            if v > best:
+                best = v
+                cur = j
+        scores[b] = best
+        if best == neg:
+            continue
+        paths[b, n - 1] = cur
+        for t in range(n - 1, 0, -1):
+            arg = 0
+            top = neg
+            for i in range(K):
+                v = S[t - 1, i] + trans[i, cur]
+                if v > top:
+                    top = v
+                    arg = i
+            cur = arg
+            paths[b, t - 1] = cur
+
+
+@jit
+def _insert(vals, tags, ranks, v, i, r):  # pragma: no cover - numba
+    """Insert (v, i, r) into the descending top-k buffer if v beats its last entry (ties keep the earlier)."""
+    k = vals.shape[0]
+    if not v > vals[k - 1]:
+        return False
+    q = k - 1
+    while q > 0 and v > vals[q - 1]:
+        vals[q] = vals[q - 1]
+        tags[q] = tags[q - 1]
+        ranks[q] = ranks[q - 1]
+        q -= 1
+    vals[q] = v
+    tags[q] = i
+    ranks[q] = r
+    return True
+
+
+@jit
+def kbest_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no cover - numba
+    """Exact k best paths; k = paths.shape[1].
+
+    em (B, T, K); writes paths (B, k, T) int64 (caller pre-fills -1) and scores (B, k)
+    (caller pre-fills -inf).  The k best prefixes ending in each tag are kept sorted,
+    so merging K sorted lists stops at the first candidate that cannot enter the top k.
+    """
+    B, T, K = em.shape
+    k = paths.shape[1]
+    neg = -np.inf
+    S = np.empty((T, K, k), dtype=em.dtype)
+    bt = np.zeros((T, K, k), dtype=np.int32)  # previous tag
+    br = np.zeros((T, K, k), dtype=np.int32)  # previous rank
+    vals = np.empty(k, dtype=em.dtype)
+    tags = np.zeros(k, dtype=np.int32)
+    ranks = np.zeros(k, dtype=np.int32)
+    for b in range(B):
+        n = lengths[b]
+        if n == 0:
+            scores[b, 0] = 0.0
+            continue
+        for j in range(K):
+            S[0, j, 0] = em[b, 0, j] + start[j]
+            for r in range(1, k):
+                S[0, j, r] = neg
+        for t in range(1, n):
+            for j in range(K):
+                vals[:] = neg
+                for i in range(K):
+                    tij = trans[i, j]
+                    for r in range(k):
+                        if not _insert(vals, tags, ranks, S[t - 1, i, r] + tij, i, r):
+                            break  # S[t-1, i] is sorted: later ranks cannot enter either
+                for r in range(k):
+                    S[t, j, r] = vals[r] + em[b, t, j]
+                    bt[t, j, r] = tags[r]
+                    br[t, j, r] = ranks[r]
+        vals[:] = neg
+        for j in range(K):
+            for r in range(k):
+                if not _insert(vals, tags, ranks, S[n - 1, j, r] + end[j], j, r):
+                    break
+        for q in range(k):
+            scores[b, q] = vals[q]
+            if vals[q] == neg:
+                continue
+            j = tags[q]
+            r = ranks[q]
+            for t in range(n - 1, 0, -1):
+                paths[b, q, t] = j
+                j, r = bt[t, j, r], br[t, j, r]
+            paths[b, q, 0] = j
