@@ -25,6 +25,8 @@ TAGGER_MODULES = (
 #: preset name -> (module, class name, default parameters, one-line description)
 MODELS: dict[str, tuple[str, str, dict[str, Any], str]] = {
     "baseline": ("seqtag.baseline", "BaselineTagger", {}, "most frequent tag per word, suffix guess"),
+    "hmm1": ("seqtag.hmm.tagger", "HMMTagger", {"order": 1}, "bigram HMM, suffix model for unknown words"),
+    "hmm2": ("seqtag.hmm.tagger", "HMMTagger", {"order": 2}, "TnT-style trigram HMM, shape-specific suffix tries"),
 }
 
 

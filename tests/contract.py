@@ -20,4 +20,7 @@ def _make(module: str, cls: str, **params):
 
 CONTRACT_TAGGERS = {
     "baseline": _make("seqtag.baseline", "BaselineTagger"),
+    "hmm1": _make("seqtag.hmm.tagger", "HMMTagger", order=1),
+    "hmm2": _make("seqtag.hmm.tagger", "HMMTagger", order=2),
+    "hmm2-viterbi": _make("seqtag.hmm.tagger", "HMMTagger", order=2, decode="viterbi"),
 }
