@@ -6,7 +6,13 @@ log space (an impossible transition) and NaN must stay detectable.
 
 from __future__ import annotations
 
-import numba
+import os
+
+# numba's OpenMP workers spin for a while after every parallel region; on a small machine that
+# steals the CPU from the Python code that runs next. Let them sleep unless the user said otherwise.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numba  # noqa: E402
 
 __all__ = ["FASTMATH", "jit", "pjit", "NEG_INF"]
 
@@ -26,5 +32,10 @@ def jit(fn=None, **kwargs):
 
 
 def pjit(fn=None, **kwargs):
-    """Like :func:`jit` with ``parallel=True``, for ``prange`` over independent sequences."""
+    """Like :func:`jit` with ``parallel=True``, for ``prange`` over independent sequences.
+
+    Inside a parallel function every array expression (``np.exp(a - b)``,
+    ``.sum()``, ``np.zeros``) becomes a parallel region of its own; keep them
+    out of the kernel (in the Python wrapper) and loop explicitly inside ``prange``.
+    """
     return jit(fn, parallel=True, **kwargs)
