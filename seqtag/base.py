@@ -89,8 +89,9 @@ class Tagger(BaseEstimator):
     [('the', 'DT'), ('cat', 'NN'), ('runs', 'VBZ')]
     """
 
-    #: Extra files (besides seqtag.json and arrays.npz) a subclass writes.
-    _extra_files: ClassVar[tuple[str, ...]] = ()
+    #: True for taggers whose ``fit`` takes ``X_dev``/``y_dev`` (early stopping);
+    #: :func:`seqtag.compare` then passes the corpus' dev split.
+    uses_dev_set: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, X: list[list[str]], y: list[list[str]], **kwargs: Any) -> None:

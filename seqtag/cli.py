@@ -147,6 +147,22 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .compare import compare
+    from .report import format_table, write_report
+
+    sizes = [float(v) for v in args.curve.split(",")] if args.curve else None
+    result = compare(
+        args.models, args.corpus, preset=args.preset, cv=args.cv, corpus_options=_corpus_options(args),
+        curve_sizes=sizes, n_resamples=args.bootstrap, progress=not args.quiet, return_result=True,
+    )
+    print(format_table(result.table).to_string())
+    if args.report:
+        out = write_report(result, args.report, title=f"seqtag compare: {args.corpus}")
+        print(f"report: {out / 'index.html'}")
+    return 0
+
+
 def cmd_list(args) -> int:
     from .corpora import CORPORA
     from .models import MODELS, model_names
@@ -199,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split to evaluate on (default test)")
     p.add_argument("--vocab-split", default="train", help="split whose words count as known (default train)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "compare", help="train and score several taggers on the same corpus and split",
+        description="Compare taggers on one corpus: one row per model, optional report folder.",
+    )
+    p.add_argument("--models", default="baseline,hmm1,hmm2", help="comma-separated presets (see `seqtag list`)")
+    _add_corpus_args(p)
+    p.add_argument("--preset", default="quick", help="quick (minutes) or full (the published settings)")
+    p.add_argument("--cv", type=int, metavar="K", help="document-level K-fold cross-validation instead of the test split")
+    p.add_argument("--curve", metavar="FRACTIONS", help="learning-curve training fractions, e.g. 0.1,0.25,0.5,1")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    p.add_argument("--report", metavar="DIR", help="write results.csv/.md, plots and index.html here")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("list", help="list model presets and corpora", description="List models and corpora.")
     p.set_defaults(func=cmd_list)

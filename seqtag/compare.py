@@ -1,0 +1,313 @@
+"""Same corpus, same split, many taggers -> one DataFrame (and a report folder).
+
+:func:`compare` trains every model on the same training sentences, tags the
+same test sentences and scores them with the same metrics
+(:func:`seqtag.evaluation.evaluate`), adding training time, tagging speed,
+model size on disk, peak memory and paired significance against the best model.
+With ``cv=K`` it runs document-level cross-validation instead.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from . import metrics
+from .corpora import Corpus, load_corpus, load_folds
+from .evaluation import evaluate
+from .exceptions import InputError
+from .models import MODELS, make_tagger, model_names
+
+__all__ = ["compare", "ComparisonResult", "PRESETS", "learning_curve"]
+
+#: preset -> model name -> parameter overrides.  ``quick`` keeps a 7-model run on the PTB sample
+#: under 3 minutes on 2 CPU cores (short neural training); ``full`` uses the settings behind the
+#: published figures in docs/benchmarks.md.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        "crf": {"max_iter": 40},
+        "bilstm": {"max_epochs": 3},
+        "bilstm-crf": {"max_epochs": 3},
+        "transformer": {"max_epochs": 3},
+        "transformer-crf": {"max_epochs": 3},
+    },
+    "full": {},
+}
+
+
+@dataclass
+class ComparisonResult:
+    """Everything :func:`compare` measured.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model (the return value of :func:`compare`).
+    predictions : dict of str to list of list of str
+        Test-split predictions of each model (single split only).
+    gold : Corpus
+        The test split.
+    folds : pandas.DataFrame or None
+        One row per (model, fold) with ``cv``.
+    curves : pandas.DataFrame or None
+        Learning curves: model, train_sentences, train_tokens, accuracy.
+    """
+
+    table: pd.DataFrame
+    predictions: dict[str, list[list[str]]] = field(default_factory=dict)
+    gold: Corpus | None = None
+    folds: pd.DataFrame | None = None
+    curves: pd.DataFrame | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class _PeakRSS:
+    """Peak resident memory above the starting point, sampled every few ms (Linux /proc)."""
+
+    def __init__(self, interval: float = 0.005):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def rss() -> int:
+        try:
+            with open("/proc/self/statm") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            return 0
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.start = self.peak = self.rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+    @property
+    def megabytes(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def _resolve_models(models, preset: str) -> dict[str, Any]:
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
+    items = models.items() if isinstance(models, Mapping) else [(m, m) for m in models]
+    out = {}
+    for name, spec in items:
+        if isinstance(spec, str):
+            if spec not in MODELS:
+                raise InputError(f"unknown model {spec!r}; valid models: {', '.join(model_names())}")
+            out[name] = make_tagger(spec, **PRESETS[preset].get(spec, {}))
+        elif hasattr(spec, "fit") and hasattr(spec, "predict"):
+            out[name] = spec
+        else:
+            raise InputError(f"model {name!r} must be a preset name or a Tagger, got {type(spec).__name__}")
+    if not out:
+        raise InputError(f"no models given; valid models: {', '.join(model_names())}")
+    return out
+
+
+def _fit(tagger, train: Corpus, dev: Corpus | None):
+    if dev is not None and getattr(tagger, "uses_dev_set", False):
+        return tagger.fit(train.X, train.y, X_dev=dev.X, y_dev=dev.y)
+    return tagger.fit(train.X, train.y)
+
+
+def _disk_size_mb(tagger) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = tagger.save(Path(tmp) / "model")
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def _run_one(name, proto, train, dev, test, vocab, progress) -> tuple[dict, list[list[str]]]:
+    tagger = clone(proto)
+    if progress:
+        print(f"[compare] {name}: training on {len(train)} sentences", flush=True)
+    with _PeakRSS() as mem:
+        t0 = time.perf_counter()
+        _fit(tagger, train, dev)
+        train_s = time.perf_counter() - t0
+        tagger.predict(test.X[:8])  # warm-up: compiled kernels, lazy caches
+        row = evaluate(tagger, test, vocab=vocab)
+    pred = tagger.predict(test.X)
+    row = {"model": name, **row, "train_s": train_s, "size_mb": _disk_size_mb(tagger),
+           "peak_mem_mb": mem.megabytes}
+    return row, pred
+
+
+def _load_splits(corpus, corpus_options, train_split, dev_split, test_split):
+    if isinstance(corpus, str):
+        opts = dict(corpus_options or {})
+        train = load_corpus(corpus, split=train_split, **opts)
+        test = load_corpus(corpus, split=test_split, **opts)
+        dev = load_corpus(corpus, split=dev_split, **opts) if dev_split else None
+        return train, dev, test
+    if isinstance(corpus, Sequence) and len(corpus) in (2, 3) and all(isinstance(c, Corpus) for c in corpus):
+        train, *rest = corpus
+        return (train, None, rest[0]) if len(rest) == 1 else (train, rest[0], rest[1])
+    raise InputError("corpus must be a corpus name or a (train, [dev,] test) tuple of Corpus objects")
+
+
+def compare(
+    models,
+    corpus="ptb-sample",
+    *,
+    preset: str = "quick",
+    cv: int | None = None,
+    train_split: str = "train",
+    dev_split: str | None = "dev",
+    test_split: str = "test",
+    corpus_options: dict | None = None,
+    curve_sizes: Sequence[float] | None = None,
+    significance: bool = True,
+    n_resamples: int = 1000,
+    random_state: int = 0,
+    progress: bool = False,
+    return_result: bool = False,
+):
+    """Train and score several taggers on the same data.
+
+    Parameters
+    ----------
+    models : str, list of str, or dict of str to Tagger
+        Preset names (``"baseline,hmm2,crf"`` or a list; see ``seqtag list``)
+        or named tagger instances.
+    corpus : str or tuple of Corpus
+        A corpus name, or ``(train, test)`` / ``(train, dev, test)`` corpora.
+    preset : {"quick", "full"}
+        Parameter overrides for the named models (:data:`PRESETS`).
+    cv : int, optional
+        Run document-level ``cv``-fold cross-validation over train + dev
+        instead of the fixed split; the table then holds means and standard
+        deviations, and the test split is not touched.
+    curve_sizes : sequence of float, optional
+        Fractions of the training sentences for learning curves, e.g.
+        ``(0.1, 0.25, 0.5, 1.0)``.
+    significance : bool
+        Add McNemar and paired-bootstrap p-values of each model against the
+        most accurate one.
+    return_result : bool
+        Return a :class:`ComparisonResult` (table, predictions, curves) instead
+        of only the table.
+
+    Returns
+    -------
+    pandas.DataFrame or ComparisonResult
+        One row per model, indexed by model name.
+
+    Examples
+    --------
+    >>> from seqtag.corpora import Corpus
+    >>> tr = Corpus("toy", "train", [["a", "dog"], ["the", "cat"]] * 5, [["DT", "NN"]] * 10, ["d"] * 10)
+    >>> te = Corpus("toy", "test", [["a", "cat"]], [["DT", "NN"]], ["e"])
+    >>> compare(["baseline"], (tr, te))["accuracy"].tolist()
+    [1.0]
+    """
+    protos = _resolve_models(models, preset)
+    info = {"preset": preset, "cv": cv, "corpus": corpus if isinstance(corpus, str) else "custom"}
+    if cv is not None:
+        if not isinstance(corpus, str):
+            raise InputError("cv needs a corpus name (folds are built from its train and dev splits)")
+        return _compare_cv(protos, corpus, cv, corpus_options, random_state, progress, info, return_result)
+
+    train, dev, test = _load_splits(corpus, corpus_options, train_split, dev_split, test_split)
+    vocab = {w for s in train.X for w in s}
+    rows, preds = [], {}
+    for name, proto in protos.items():
+        row, preds[name] = _run_one(name, proto, train, dev, test, vocab, progress)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("model")
+    if significance and len(table) > 1:
+        _add_significance(table, preds, test, n_resamples, random_state)
+    curves = None
+    if curve_sizes:
+        curves = learning_curve(protos, train, test, dev=dev, sizes=curve_sizes, random_state=random_state,
+                                progress=progress)
+    result = ComparisonResult(table, preds, test, None, curves, info)
+    return result if return_result else table
+
+
+def _add_significance(table, preds, test, n_resamples, random_state) -> None:
+    best = table["accuracy"].idxmax()
+    mc, boot = [], []
+    for name in table.index:
+        if name == best:
+            mc.append(np.nan)
+            boot.append(np.nan)
+            continue
+        mc.append(metrics.mcnemar(test.y, preds[best], preds[name]).pvalue)
+        boot.append(metrics.paired_bootstrap(test.y, preds[best], preds[name], n_resamples=n_resamples,
+                                             random_state=random_state).pvalue)
+    table["best"] = [name == best for name in table.index]
+    table["p_mcnemar_vs_best"] = mc
+    table["p_bootstrap_vs_best"] = boot
+
+
+def _compare_cv(protos, corpus, k, corpus_options, random_state, progress, info, return_result):
+    folds = load_folds(corpus, k=k, seed=random_state, **dict(corpus_options or {}))
+    rows = []
+    for f, (train, test) in enumerate(folds):
+        vocab = {w for s in train.X for w in s}
+        for name, proto in protos.items():
+            row, _ = _run_one(name, proto, train, None, test, vocab, progress)
+            rows.append({"fold": f, **row})
+    per_fold = pd.DataFrame(rows)
+    numeric = per_fold.drop(columns=["fold"]).groupby("model", sort=False)
+    mean, std = numeric.mean(), numeric.std(ddof=1)
+    table = mean.join(std.add_suffix("_std"))
+    table["folds"] = k
+    result = ComparisonResult(table, {}, None, per_fold, None, info)
+    return result if return_result else table
+
+
+def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = None,
+                   sizes: Sequence[float] = (0.1, 0.25, 0.5, 1.0), random_state: int = 0,
+                   progress: bool = False) -> pd.DataFrame:
+    """Accuracy against training-set size for each model (where does one overtake another?).
+
+    Training subsets are whole documents drawn in one fixed random order, so
+    each larger subset contains the smaller ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``fraction``, ``train_sentences``, ``train_tokens``, ``accuracy``.
+    """
+    sizes = sorted(float(s) for s in sizes)
+    if not sizes or sizes[0] <= 0 or sizes[-1] > 1:
+        raise InputError(f"sizes must be fractions in (0, 1], got {list(sizes)}")
+    docs = list(dict.fromkeys(train.doc_ids))
+    order = [docs[i] for i in np.random.default_rng(random_state).permutation(len(docs))]
+    rows = []
+    for frac in sizes:
+        keep = set(order[: max(1, round(frac * len(order)))])
+        sub = train.subset([i for i, d in enumerate(train.doc_ids) if d in keep])
+        for name, proto in models.items():
+            if progress:
+                print(f"[curve] {name}: {len(sub)} sentences", flush=True)
+            tagger = _fit(clone(proto), sub, dev)
+            rows.append({"model": name, "fraction": frac, "train_sentences": len(sub),
+                         "train_tokens": sub.n_tokens, "accuracy": tagger.score(test.X, test.y)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,87 @@
+"""compare(): same data for every model, the report agrees with the table, CV never leaks documents."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from seqtag.compare import ComparisonResult, compare, learning_curve
+from seqtag.corpora import Corpus
+from seqtag.exceptions import InputError
+from seqtag.report import write_report
+
+from .test_cli import run
+
+
+def _tiny(toy_data):
+    X, y = toy_data
+    docs = [f"d{i // 6}" for i in range(len(X))]
+    train = Corpus("toy", "train", X[:48], y[:48], docs[:48])
+    test = Corpus("toy", "test", X[48:] + [["a", "zebra", "runs"]], y[48:] + [["DT", "NN", "VBZ"]], docs[48:] + ["z"])
+    return train, test
+
+
+def test_compare_two_fast_models_and_report(toy_data, tmp_path):
+    train, test = _tiny(toy_data)
+    res = compare(["baseline", "hmm1"], (train, test), curve_sizes=(0.5, 1.0), n_resamples=50,
+                  return_result=True)
+    assert isinstance(res, ComparisonResult)
+    t = res.table
+    assert list(t.index) == ["baseline", "hmm1"]
+    for col in ("accuracy", "known_accuracy", "unknown_accuracy", "macro_f1", "train_s", "tokens_per_s",
+                "size_mb", "peak_mem_mb", "p_mcnemar_vs_best", "p_bootstrap_vs_best"):
+        assert col in t, col
+    assert (t["size_mb"] > 0).all() and t["best"].sum() == 1
+    # the table's accuracy is the accuracy of the stored predictions
+    from seqtag.metrics import accuracy
+
+    for name in t.index:
+        assert t.loc[name, "accuracy"] == pytest.approx(accuracy(test.y, res.predictions[name]))
+    assert set(res.curves["model"]) == {"baseline", "hmm1"} and len(res.curves) == 4
+    out = write_report(res, tmp_path / "rep")
+    csv = pd.read_csv(out / "results.csv", index_col="model")
+    pd.testing.assert_series_equal(csv["accuracy"], t["accuracy"], check_names=False)
+    md = (out / "results.md").read_text()
+    for name in t.index:
+        assert f"| {name} | {t.loc[name, 'accuracy']:.2%}" in md
+    html = (out / "index.html").read_text()
+    assert "<table>" in html and "accuracy.png" in html and "learning_curves.png" in html
+    for png in ("accuracy.png", "confusion_best.png", "per_tag_f1.png", "learning_curves.png"):
+        assert (out / png).stat().st_size > 1000
+
+
+def test_cv_folds_do_not_leak_documents(toy_data, monkeypatch):
+    train, _ = _tiny(toy_data)
+    seen = []
+    import seqtag.compare as cmp
+
+    def fake_load_folds(name, k, seed, **opts):
+        from seqtag.corpora import document_folds
+
+        folds = document_folds(train, k=k, seed=seed)
+        seen.extend(folds)
+        return folds
+
+    monkeypatch.setattr(cmp, "load_folds", fake_load_folds)
+    table = compare(["baseline"], "ptb-sample", cv=4)
+    assert table.loc["baseline", "folds"] == 4 and "accuracy_std" in table
+    assert len(seen) == 4
+    for tr, te in seen:
+        assert not set(tr.doc_ids) & set(te.doc_ids)
+
+
+def test_bad_names_list_the_valid_ones(toy_data):
+    train, test = _tiny(toy_data)
+    with pytest.raises(InputError, match="unknown model 'hmm3'; valid models: baseline, hmm1, hmm2"):
+        compare(["baseline", "hmm3"], (train, test))
+    with pytest.raises(InputError, match="unknown corpus 'ptb'; valid corpora: ptb-sample"):
+        compare(["baseline"], "ptb")
+    with pytest.raises(InputError, match="unknown preset 'fast'; valid presets: quick, full"):
+        compare(["baseline"], (train, test), preset="fast")
+    with pytest.raises(InputError, match="sizes must be fractions"):
+        learning_curve({}, train, test, sizes=(0, 1))
+
+
+def test_cli_compare_bad_model(capsys):
+    code, _, err = run(["compare", "--models", "baseline,nope", "--corpus", "ptb-sample"], capsys=capsys)
+    assert code == 2 and "unknown model 'nope'; valid models: baseline" in err
