@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from ._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
@@ -36,17 +38,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'seqtag' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 def _import_all_taggers() -> None:
