@@ -27,6 +27,7 @@ MODELS: dict[str, tuple[str, str, dict[str, Any], str]] = {
     "baseline": ("seqtag.baseline", "BaselineTagger", {}, "most frequent tag per word, suffix guess"),
     "hmm1": ("seqtag.hmm.tagger", "HMMTagger", {"order": 1}, "bigram HMM, suffix model for unknown words"),
     "hmm2": ("seqtag.hmm.tagger", "HMMTagger", {"order": 2}, "TnT-style trigram HMM, shape-specific suffix tries"),
+    "crf": ("seqtag.crf.tagger", "CRFTagger", {}, "linear-chain CRF: feature templates, L-BFGS/OWL-QN"),
 }
 
 

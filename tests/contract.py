@@ -23,4 +23,5 @@ CONTRACT_TAGGERS = {
     "hmm1": _make("seqtag.hmm.tagger", "HMMTagger", order=1),
     "hmm2": _make("seqtag.hmm.tagger", "HMMTagger", order=2),
     "hmm2-viterbi": _make("seqtag.hmm.tagger", "HMMTagger", order=2, decode="viterbi"),
+    "crf": _make("seqtag.crf.tagger", "CRFTagger", max_iter=30),
 }
