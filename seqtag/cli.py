@@ -21,7 +21,7 @@ from .exceptions import InputError, SeqtagError
 __all__ = ["main", "build_parser"]
 
 #: Modules that add their own sub-commands through ``add_commands(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("seqtag.align.cli",)
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:

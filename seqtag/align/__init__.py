@@ -1,27 +1,36 @@
-"""Forced alignment: CTC alignment kernels, token/word spans, output formats, boundary metrics."""
+"""Forced alignment: CTC alignment kernels, aligners, token/word spans, output formats, boundary metrics.
 
-from .boundary_metrics import boundary_errors, boundary_report, match_boundaries
-from .ctc import ctc_align, ctc_align_batch, ctc_band
-from .formats import read_ctm, read_json, read_textgrid, write_ctm, write_json, write_textgrid
-from .spans import Interval, TokenSpan, frames_to_seconds, group_words, merge_tokens, spans_to_intervals
+Names are imported lazily so that ``import seqtag.align.spans`` does not load torch or numba.
+"""
 
-__all__ = [
-    "Interval",
-    "TokenSpan",
-    "boundary_errors",
-    "boundary_report",
-    "ctc_align",
-    "ctc_align_batch",
-    "ctc_band",
-    "frames_to_seconds",
-    "group_words",
-    "match_boundaries",
-    "merge_tokens",
-    "read_ctm",
-    "read_json",
-    "read_textgrid",
-    "spans_to_intervals",
-    "write_ctm",
-    "write_json",
-    "write_textgrid",
-]
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_LAZY = {
+    "AlignmentResult": "seqtag.align.aligner",
+    "CTCAligner": "seqtag.align.aligner",
+    "align_emissions": "seqtag.align.aligner",
+    "boundary_errors": "seqtag.align.boundary_metrics",
+    "boundary_report": "seqtag.align.boundary_metrics",
+    "match_boundaries": "seqtag.align.boundary_metrics",
+    "ctc_align": "seqtag.align.ctc",
+    "ctc_align_batch": "seqtag.align.ctc",
+    "ctc_band": "seqtag.align.ctc",
+    "read_ctm": "seqtag.align.formats",
+    "read_json": "seqtag.align.formats",
+    "read_textgrid": "seqtag.align.formats",
+    "write_ctm": "seqtag.align.formats",
+    "write_json": "seqtag.align.formats",
+    "write_textgrid": "seqtag.align.formats",
+    "Interval": "seqtag.align.spans",
+    "TokenSpan": "seqtag.align.spans",
+    "frames_to_seconds": "seqtag.align.spans",
+    "group_words": "seqtag.align.spans",
+    "merge_tokens": "seqtag.align.spans",
+    "spans_to_intervals": "seqtag.align.spans",
+}
+
+__all__ = list(_LAZY)
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

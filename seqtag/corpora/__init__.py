@@ -16,6 +16,7 @@ from ._base import Corpus, data_home, document_folds
 from .download import download
 from .nltk_corpora import load_brown_universal, load_conll2000, load_ptb_sample
 from .readers import read_columns, read_conllu
+from .speech import SpeechCorpus, Utterance, load_speech_corpus, read_speech_folder
 from .ud import load_ud_ewt
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "load_folds",
     "read_columns",
     "read_conllu",
+    "SpeechCorpus",
+    "Utterance",
+    "load_speech_corpus",
+    "read_speech_folder",
 ]
 
 #: corpus name -> loader(split=..., **options)
