@@ -23,7 +23,7 @@ _LAZY = {
     "CategoricalHMM": "seqtag.hmm.unsupervised",
     "CRFTagger": "seqtag.crf.tagger",
     "make_tagger": "seqtag.models",
-    "compare": "seqtag.compare",
+    "compare": "seqtag.comparison",
     "allowed_transitions": "seqtag.crf.constraints",
     "ctc_align": "seqtag.align.ctc",
     "merge_tokens": "seqtag.align.spans",

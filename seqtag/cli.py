@@ -148,7 +148,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare
+    from .comparison import compare
     from .report import format_table, write_report
 
     sizes = [float(v) for v in args.curve.split(",")] if args.curve else None

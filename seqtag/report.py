@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .compare import ComparisonResult
+from .comparison import ComparisonResult
 
 __all__ = ["write_report", "format_table"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from seqtag.compare import ComparisonResult, compare, learning_curve
+from seqtag.comparison import ComparisonResult, compare, learning_curve
 from seqtag.corpora import Corpus
 from seqtag.exceptions import InputError
 from seqtag.report import write_report
@@ -53,7 +53,7 @@ def test_compare_two_fast_models_and_report(toy_data, tmp_path):
 def test_cv_folds_do_not_leak_documents(toy_data, monkeypatch):
     train, _ = _tiny(toy_data)
     seen = []
-    import seqtag.compare as cmp
+    import seqtag.comparison as cmp
 
     def fake_load_folds(name, k, seed, **opts):
         from seqtag.corpora import document_folds
