@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Iterable
 
+from .._fork import in_forked_child
 from ..exceptions import CorpusNotFoundError, InputError
 
 __all__ = ["Lexicon", "cmudict", "espeak_g2p", "ESPEAK_TO_ARPABET", "SPOKEN_NOISE"]
@@ -131,33 +132,7 @@ def espeak_g2p(words: Iterable[str], voice: str = "en-us") -> dict[str, list[str
         return res
 
     with eng._lock:
-        if not hasattr(os, "fork"):  # pragma: no cover - Windows
-            raw = lookup()
-        else:
-            r, w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # child: look up, send JSON, exit without cleanup
-                code = 0
-                try:
-                    view = memoryview(json.dumps(lookup()).encode())
-                    while view:
-                        view = view[os.write(w, view):]
-                except BaseException:  # noqa: BLE001
-                    code = 1
-                finally:
-                    os._exit(code)
-            os.close(w)
-            chunks = []
-            while True:
-                chunk = os.read(r, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            os.close(r)
-            _, status = os.waitpid(pid, 0)
-            if status != 0:
-                raise InputError("espeak-ng G2P failed in its worker process")
-            raw = json.loads(b"".join(chunks))
+        raw = json.loads(in_forked_child(lambda: json.dumps(lookup()).encode(), "espeak-ng G2P"))
     out = {}
     for word, text in raw.items():
         phones = _mnemonics_to_arpabet(text)

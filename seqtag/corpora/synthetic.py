@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._fork import in_forked_child
 from ..align.spans import Interval
 from ..exceptions import CorpusNotFoundError, InputError
 from ._base import data_home
@@ -175,36 +176,18 @@ class _Espeak:
 
     def _speak_forked(self, *args):
         """Synthesize in a forked child so this process's espeak state stays as after start-up."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: synthesize, send JSON header + raw int16 samples, exit without cleanup
-            code = 0
+
+        def speak() -> bytes:  # JSON header + raw int16 samples
             try:
-                try:
-                    audio, events, counts = self._speak_here(*args)
-                    head = {"events": events, "counts": counts, "n": int(audio.size)}
-                except Exception as exc:  # noqa: BLE001 - reported to the parent
-                    audio, head = np.zeros(0, np.int16), {"error": str(exc)}
-                blob = json.dumps(head).encode()
-                payload = len(blob).to_bytes(8, "little") + blob + audio.tobytes()
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(w, view):]
-            except BaseException:  # noqa: BLE001
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(w)
-        parts = []
-        while True:
-            chunk = os.read(r, 1 << 20)
-            if not chunk:
-                break
-            parts.append(chunk)
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
-        data = b"".join(parts)
-        if status != 0 or len(data) < 8:
+                audio, events, counts = self._speak_here(*args)
+                head = {"events": events, "counts": counts, "n": int(audio.size)}
+            except Exception as exc:  # noqa: BLE001 - reported to the parent
+                audio, head = np.zeros(0, np.int16), {"error": str(exc)}
+            blob = json.dumps(head).encode()
+            return len(blob).to_bytes(8, "little") + blob + audio.tobytes()
+
+        data = in_forked_child(speak, "espeak-ng synthesis")
+        if len(data) < 8:
             raise InputError("espeak-ng synthesis failed in its worker process")
         n = int.from_bytes(data[:8], "little")
         head = json.loads(data[8 : 8 + n])
