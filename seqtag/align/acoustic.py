@@ -11,6 +11,8 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+import torch
+from torch import nn
 
 from ..exceptions import InputError
 
@@ -29,90 +31,65 @@ def features(audio: np.ndarray, feature_config: dict | None = None) -> np.ndarra
     return cmvn(lm)
 
 
-def _torch():
-    import torch
+class CTCAcousticModel(nn.Module):
+    """Conv1d x2 (total stride 1 or 2) -> BiLSTM -> linear -> log-softmax; blank = class 0.
 
-    return torch
+    Parameters
+    ----------
+    n_classes : int
+        Vocabulary size including the blank.
+    n_mels : int, default 40
+    channels : int, default 128
+        Conv channels.
+    hidden : int, default 128
+        LSTM units per direction.
+    layers : int, default 2
+    stride : {1, 2}, default 1
+        Time subsampling of the front end (10 or 20 ms frames at a 10 ms hop).
+    dropout : float, default 0.1
 
+    Examples
+    --------
+    >>> import torch
+    >>> m = CTCAcousticModel(5)
+    >>> lp, lens = m(torch.zeros(2, 30, 40), torch.tensor([30, 20]))
+    >>> tuple(lp.shape), lens.tolist()
+    ((2, 30, 5), [30, 20])
+    """
 
-class _Net:  # namespace for the lazily-built nn.Module class
-    cls = None
+    def __init__(self, n_classes: int, n_mels: int = 40, channels: int = 128, hidden: int = 128,
+                 layers: int = 2, stride: int = 1, dropout: float = 0.1):
+        super().__init__()
+        if stride not in (1, 2):
+            raise InputError(f"stride must be 1 or 2 (10 or 20 ms frames), got {stride!r}")
+        if n_classes < 2:
+            raise InputError(f"n_classes must be >= 2 (blank + at least one label), got {n_classes}")
+        self.config = dict(n_classes=int(n_classes), n_mels=int(n_mels), channels=int(channels),
+                           hidden=int(hidden), layers=int(layers), stride=int(stride), dropout=float(dropout))
+        self.stride = stride
+        self.conv1 = nn.Conv1d(n_mels, channels, kernel_size=5, padding=2)
+        self.conv2 = nn.Conv1d(channels, channels, kernel_size=5, stride=stride, padding=2)
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(channels, hidden, num_layers=layers, batch_first=True, bidirectional=True,
+                            dropout=dropout if layers > 1 else 0.0)
+        self.out = nn.Linear(2 * hidden, n_classes)
 
+    def out_lengths(self, lengths):
+        """Frames after the front end for input lengths ``lengths``."""
+        return lengths if self.stride == 1 else (lengths - 1) // 2 + 1
 
-def _module_class():
-    if _Net.cls is not None:
-        return _Net.cls
-    torch = _torch()
-    nn = torch.nn
-
-    class CTCAcousticModel(nn.Module):
-        """Conv1d x2 (total stride 1 or 2) -> BiLSTM -> linear -> log-softmax; blank = class 0.
-
-        Parameters
-        ----------
-        n_classes : int
-            Vocabulary size including the blank.
-        n_mels : int, default 40
-        channels : int, default 128
-            Conv channels.
-        hidden : int, default 128
-            LSTM units per direction.
-        layers : int, default 2
-        stride : {1, 2}, default 1
-            Time subsampling of the front end (10 or 20 ms frames at a 10 ms hop).
-        dropout : float, default 0.1
-
-        Examples
-        --------
-        >>> import torch
-        >>> m = CTCAcousticModel(5)
-        >>> lp, lens = m(torch.zeros(2, 30, 40), torch.tensor([30, 20]))
-        >>> tuple(lp.shape), lens.tolist()
-        ((2, 30, 5), [30, 20])
-        """
-
-        def __init__(self, n_classes: int, n_mels: int = 40, channels: int = 128, hidden: int = 128,
-                     layers: int = 2, stride: int = 1, dropout: float = 0.1):
-            super().__init__()
-            if stride not in (1, 2):
-                raise InputError(f"stride must be 1 or 2 (10 or 20 ms frames), got {stride!r}")
-            if n_classes < 2:
-                raise InputError(f"n_classes must be >= 2 (blank + at least one label), got {n_classes}")
-            self.config = dict(n_classes=int(n_classes), n_mels=int(n_mels), channels=int(channels),
-                               hidden=int(hidden), layers=int(layers), stride=int(stride), dropout=float(dropout))
-            self.stride = stride
-            self.conv1 = nn.Conv1d(n_mels, channels, kernel_size=5, padding=2)
-            self.conv2 = nn.Conv1d(channels, channels, kernel_size=5, stride=stride, padding=2)
-            self.act = nn.GELU()
-            self.drop = nn.Dropout(dropout)
-            self.lstm = nn.LSTM(channels, hidden, num_layers=layers, batch_first=True, bidirectional=True,
-                                dropout=dropout if layers > 1 else 0.0)
-            self.out = nn.Linear(2 * hidden, n_classes)
-
-        def out_lengths(self, lengths):
-            """Frames after the front end for input lengths ``lengths``."""
-            return lengths if self.stride == 1 else (lengths - 1) // 2 + 1
-
-        def forward(self, feats, lengths):
-            """``feats`` (batch, time, n_mels), ``lengths`` (batch,) -> log-probs (batch, time', classes), lengths."""
-            x = feats.transpose(1, 2)  # (batch, n_mels, time)
-            x = self.drop(self.act(self.conv1(x)))
-            x = self.drop(self.act(self.conv2(x)))  # (batch, channels, time')
-            x = x.transpose(1, 2)  # (batch, time', channels)
-            out_len = self.out_lengths(lengths)
-            packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), batch_first=True, enforce_sorted=False)
-            y, _ = self.lstm(packed)
-            y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])  # (batch, time', 2h)
-            return torch.log_softmax(self.out(self.drop(y)), dim=-1), out_len  # (batch, time', classes)
-
-    _Net.cls = CTCAcousticModel
-    return CTCAcousticModel
-
-
-def __getattr__(name):  # lazy: importing seqtag.align.acoustic does not import torch
-    if name == "CTCAcousticModel":
-        return _module_class()
-    raise AttributeError(name)
+    def forward(self, feats, lengths):
+        """``feats`` (batch, time, n_mels), ``lengths`` (batch,) -> log-probs (batch, time', classes), lengths."""
+        x = feats.transpose(1, 2)  # (batch, n_mels, time)
+        x = self.drop(self.act(self.conv1(x)))
+        x = self.drop(self.act(self.conv2(x)))  # (batch, channels, time')
+        x = x.transpose(1, 2)  # (batch, time', channels)
+        out_len = self.out_lengths(lengths)
+        packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), batch_first=True, enforce_sorted=False)
+        y, _ = self.lstm(packed)
+        y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])  # (batch, time', 2h)
+        return torch.log_softmax(self.out(self.drop(y)), dim=-1), out_len  # (batch, time', classes)
 
 
 def train_ctc(
@@ -152,7 +129,6 @@ def train_ctc(
     list of float
         Mean loss per utterance of every epoch.
     """
-    torch = _torch()
     if len(feats) != len(targets) or not feats:
         raise InputError(f"need as many feature arrays as targets (and at least one), got {len(feats)} and {len(targets)}")
     lens_in = np.array([len(f) for f in feats])
@@ -181,7 +157,6 @@ def train_ctc(
 
 
 def _epochs(model, feats, targets, lens_in, batches, opt, sched, ctc, rng, epochs, clip, seed, progress):
-    torch = _torch()
     history = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -324,7 +324,7 @@ class CTCAligner:
         """
         import torch
 
-        from .acoustic import _module_class, features, train_ctc
+        from .acoustic import CTCAcousticModel, features, train_ctc
         from .tokenizers import CharTokenizer, PhoneTokenizer
 
         utts = list(utterances)
@@ -341,7 +341,7 @@ class CTCAligner:
             params = {**(self.model_params or {}), "n_mels": self._features["n_mels"]}
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                self.model = _module_class()(len(self.tokenizer.vocab), **params)
+                self.model = CTCAcousticModel(len(self.tokenizer.vocab), **params)
         self.history_ = train_ctc(self.model, feats, targets, epochs=epochs, batch_size=batch_size, lr=lr,
                                   seed=seed, progress=progress)
         if calibrate and any(getattr(u, "words", None) for u in utts):
@@ -436,7 +436,7 @@ class CTCAligner:
         """Inverse of :meth:`save`; weights are read with ``weights_only=True`` (no pickle)."""
         import torch
 
-        from .acoustic import _module_class
+        from .acoustic import CTCAcousticModel
         from .tokenizers import tokenizer_from_config
 
         p = Path(folder)
@@ -446,7 +446,7 @@ class CTCAligner:
             doc = json.loads((p / _CONFIG).read_text())
             if doc.get("class") != "CTCAligner" or doc.get("format") != _FORMAT:
                 raise ModelFileError(f"{str(p / _CONFIG)!r} was not written by this version of CTCAligner")
-            model = _module_class()(**doc["model"])
+            model = CTCAcousticModel(**doc["model"])
             model.load_state_dict(torch.load(p / _WEIGHTS, weights_only=True))
         except (json.JSONDecodeError, KeyError, RuntimeError, TypeError) as exc:
             raise ModelFileError(f"cannot load the aligner in {str(p)!r}: {exc}") from exc
