@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from seqtag.align.boundary_metrics import boundary_errors, boundary_report, match_boundaries
