@@ -15,65 +15,19 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
+from ..hmm._kernels import _viterbi_seq
 
 
 @jit
 def viterbi_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no cover - numba
     """em (B, T, K), trans (K, K) [from, to], start/end (K,), lengths (B,) int64.
 
-    Writes paths (B, T) int64 (caller pre-fills -1) and scores (B,).
-    Paths of sequences whose best score is -inf (no possible path) are left at -1.
+    Writes paths (B, T) int64 (caller pre-fills -1) and scores (B,).  Each row runs the
+    HMM's chain Viterbi (``seqtag.hmm._kernels._viterbi_seq``, same arithmetic as the
+    torch code), so one Viterbi serves the HMMs, the CRF tagger and this layer.
     """
-    B, T, K = em.shape
-    neg = -np.inf
-    S = np.empty((T, K), dtype=em.dtype)  # best score of a path ending in each tag
-    buf = np.empty((2, K), dtype=em.dtype)
-    for b in range(B):
-        n = lengths[b]
-        if n == 0:
-            scores[b] = 0.0
-            continue
-        for j in range(K):
-            S[0, j] = em[b, 0, j] + start[j]
-        for t in range(1, n):
-            # max only (the backtrace recomputes the argmax).  Ping-pong between two
-            # buffers: the store never targets the row it reads, so LLVM emits
-            # vmaxps + a plain store instead of a masked store (10x slower on AMD).
-            src = buf[0]
-            dst = buf[1]
-            for j in range(K):
-                src[j] = neg
-            for i in range(K):
-                si = S[t - 1, i]
-                row = trans[i]
-                for j in range(K):
-                    v = si + row[j]
-                    o = src[j]
-                    dst[j] = v if v > o else o
-                src, dst = dst, src
-            for j in range(K):
-                S[t, j] = src[j] + em[b, t, j]
-        best = neg
-        cur = 0
-        for j in range(K):
-            v = S[n - 1, j] + end[j]
-            if v > best:
-                best = v
-                cur = j
-        scores[b] = best
-        if best == neg:
-            continue
-        paths[b, n - 1] = cur
-        for t in range(n - 1, 0, -1):
-            arg = 0
-            top = neg
-            for i in range(K):
-                v = S[t - 1, i] + trans[i, cur]
-                if v > top:
-                    top = v
-                    arg = i
-            cur = arg
-            paths[b, t - 1] = cur
+    for b in range(em.shape[0]):
+        scores[b] = _viterbi_seq(start, trans, em[b], end, 0, lengths[b], paths[b])
 
 
 @jit

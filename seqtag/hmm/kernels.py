@@ -424,7 +424,7 @@ def batch_viterbi(log_start, log_trans, log_emit, lengths, log_end=None, *, chec
     off = _offsets(lengths, emit.shape[0])
     paths = np.empty(emit.shape[0], dtype=np.int64)
     scores = np.empty(off.shape[0] - 1)
-    _k._batch_viterbi(start, np.ascontiguousarray(trans.T), emit, end, off, paths, scores)
+    _k._batch_viterbi(start, trans, emit, end, off, paths, scores)
     return paths, scores
 
 

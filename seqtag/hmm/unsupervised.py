@@ -335,7 +335,7 @@ class CategoricalHMM(BaseEstimator):
         ls, lt, le, end, off = self._model(X, lengths)
         paths = np.empty(le.shape[0], dtype=np.int64)
         scores = np.empty(off.shape[0] - 1)
-        _k._batch_viterbi(ls, np.ascontiguousarray(lt.T), le, end, off, paths, scores)
+        _k._batch_viterbi(ls, np.ascontiguousarray(lt), le, end, off, paths, scores)
         return float(scores.sum()), paths
 
     def predict(self, X, lengths=None) -> np.ndarray:
