@@ -22,6 +22,8 @@ _LAZY = {
     "HMMTagger": "seqtag.hmm.tagger",
     "CategoricalHMM": "seqtag.hmm.unsupervised",
     "CRFTagger": "seqtag.crf.tagger",
+    "BiLSTMTagger": "seqtag.neural.bilstm",
+    "TransformerTagger": "seqtag.neural.transformer",
     "make_tagger": "seqtag.models",
     "compare": "seqtag.comparison",
     "allowed_transitions": "seqtag.crf.constraints",

@@ -28,6 +28,12 @@ MODELS: dict[str, tuple[str, str, dict[str, Any], str]] = {
     "hmm1": ("seqtag.hmm.tagger", "HMMTagger", {"order": 1}, "bigram HMM, suffix model for unknown words"),
     "hmm2": ("seqtag.hmm.tagger", "HMMTagger", {"order": 2}, "TnT-style trigram HMM, shape-specific suffix tries"),
     "crf": ("seqtag.crf.tagger", "CRFTagger", {}, "linear-chain CRF: feature templates, L-BFGS/OWL-QN"),
+    "bilstm": ("seqtag.neural.bilstm", "BiLSTMTagger", {"head": "softmax"}, "BiLSTM + char-LSTM, softmax head"),
+    "bilstm-crf": ("seqtag.neural.bilstm", "BiLSTMTagger", {"head": "crf"}, "BiLSTM + char-LSTM, CRF head"),
+    "transformer": ("seqtag.neural.transformer", "TransformerTagger", {"head": "softmax"},
+                    "pre-LN transformer + char-CNN, softmax head"),
+    "transformer-crf": ("seqtag.neural.transformer", "TransformerTagger", {"head": "crf"},
+                        "pre-LN transformer + char-CNN, CRF head"),
 }
 
 

@@ -10,6 +10,10 @@ import pytest
 
 REQUIRE_DATA = os.environ.get("SEQTAG_REQUIRE_DATA") == "1"
 
+# Tests use tiny models: one torch thread avoids oversubscribing small CI machines
+# (measured: a BiLSTM doctest took 100 s with 2 threads on a loaded 2-core box, 12 s with 1).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def need_corpus(name: str, **kwargs):
     """Load a corpus split or skip; with SEQTAG_REQUIRE_DATA=1 (CI) a missing corpus fails."""

@@ -1,0 +1,224 @@
+"""BiLSTM tagger: word + character features, stacked BiLSTM, softmax or CRF head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..base import register_tagger
+from .base import NeuralTagger, _check_int
+from .modules import TaggerNet, TokenEncoder, make_head
+
+__all__ = ["BiLSTMTagger", "BiLSTMNet"]
+
+
+class BiLSTMNet(TaggerNet):
+    """Token encoder -> dropout -> stacked BiLSTM -> dropout -> linear -> head.
+
+    Parameters
+    ----------
+    cfg : dict
+        ``n_words, n_chars, n_feats, n_tags, word_dim, char_encoder, char_dim,
+        char_hidden, feature_dim, hidden_size, num_layers, dropout, head``.
+    pretrained : ndarray, optional
+        Initial word vectors.
+    constraints : BoolTensor (K + 2, K + 2), optional
+        Allowed CRF transitions.
+    """
+
+    def __init__(self, cfg: dict[str, Any], pretrained: np.ndarray | None = None,
+                 constraints: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.encoder = TokenEncoder(
+            cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
+            cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
+        )
+        self.dropout = nn.Dropout(cfg["dropout"])
+        self.lstm = nn.LSTM(
+            self.encoder.out_dim, cfg["hidden_size"], num_layers=cfg["num_layers"], batch_first=True,
+            bidirectional=True, dropout=cfg["dropout"] if cfg["num_layers"] > 1 else 0.0,
+        )
+        self.out = nn.Linear(2 * cfg["hidden_size"], cfg["n_tags"])
+        self.head = make_head(cfg["head"], cfg["n_tags"], constraints)
+
+    def emissions(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = self.dropout(self.encoder(batch))  # (B, T, D)
+        mask = batch["mask"]
+        lengths = mask.sum(1).cpu()  # (B,)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        h, _ = self.lstm(packed)
+        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=mask.shape[1])  # (B, T, 2H)
+        return self.out(self.dropout(h))  # (B, T, K)
+
+
+@register_tagger
+class BiLSTMTagger(NeuralTagger):
+    """Bidirectional LSTM tagger with character features and a softmax or CRF output layer.
+
+    Each token is the concatenation of a word embedding (optionally initialised
+    from a local GloVe/word2vec text file), a character encoding (BiLSTM or CNN
+    over the word's characters, so unseen words get a representation) and, with
+    ``feature_sep``, an embedding of an extra per-token feature.  A stacked
+    BiLSTM reads the sentence; a linear layer gives tag scores, decoded per
+    token (softmax) or jointly (CRF, with chunking constraints when the tags
+    follow BIO/BIOES/IOB1).
+
+    Parameters
+    ----------
+    word_dim : int, default 100
+        Word embedding size (0: no word embeddings). Must equal the vector
+        size of ``embeddings_path``.
+    char_encoder : {"lstm", "cnn", None}, default "lstm"
+        Character encoder.
+    char_dim : int, default 30
+        Character embedding size.
+    char_hidden : int, default 50
+        Char-LSTM state size per direction, or number of CNN filters.
+    hidden_size : int, default 128
+        BiLSTM state size per direction.
+    num_layers : int, default 1
+        Stacked BiLSTM layers.
+    dropout : float, default 0.5
+        Dropout on the token vectors, between LSTM layers and before the output layer.
+    embeddings_path : str, optional
+        Local GloVe / word2vec *text* file; its words join the vocabulary.
+        Lookup falls back to the lowercase word.  Never downloaded.
+    min_count : int, default 1
+        Training words seen fewer times map to the unknown word.
+    word_dropout : float, default 0.25
+        During training a word seen ``c`` times is replaced by UNK with
+        probability ``word_dropout / (word_dropout + c)`` (0 disables), so the
+        UNK vector and the character encoder learn to stand in for unseen words.
+    max_word_len : int, default 20
+        Longer words show the char encoder their first and last characters only.
+    feature_sep : str, optional
+        If set, every token is ``"word<sep>feature"`` (split at the last
+        separator) and the feature (e.g. a POS tag for chunking) gets its own
+        embedding of size ``feature_dim``.
+    feature_dim : int, default 20
+    head : {"crf", "softmax"}, default "crf"
+    constraints : {"auto", None, "BIO", "BIOES", "IOB1"}, default "auto"
+        Hard CRF transition constraints; ``"auto"`` detects a chunking scheme
+        from the training tags (none for POS tags).
+    max_epochs : int, default 30
+    batch_size : int, default 32
+        Training sentences per step.
+    predict_batch_size : int, default 256
+        Sentences per batch at prediction (and dev evaluation).
+    lr : float, default 2e-3
+        Peak AdamW learning rate.
+    weight_decay : float, default 1e-5
+    warmup : float, default 0.02
+        Fraction of all steps with a linear warm-up.
+    schedule : {"linear", "cosine", "constant"}, default "linear"
+        Decay after warm-up (to 0 at ``max_epochs``).
+    clip_norm : float or None, default 5.0
+        Gradient clipping by global norm.
+    patience : int or None, default 5
+        Early stopping: epochs without a better dev accuracy.
+    validation_fraction : float, default 0.1
+        Without ``X_dev``, this fraction of the sentences is held out
+        (chosen by ``random_state``) for early stopping; 0 trains on all for
+        ``max_epochs`` epochs.
+    random_state : int, RandomState or None
+        Seeds initialisation, dropout and shuffling (never mutated).
+    device : {"auto", "cpu", "cuda"}, default "auto"
+    verbose : bool, default True
+        Show a progress bar.
+
+    Attributes
+    ----------
+    tags_ : list of str
+    history_ : pandas.DataFrame
+        ``epoch, train_loss, dev_accuracy, seconds, lr`` per epoch.
+    best_epoch_ : int
+        Epoch whose weights were kept.
+    constraint_scheme_ : str or None
+    net_ : BiLSTMNet
+
+    Examples
+    --------
+    >>> X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 4
+    >>> y = [["DT", "NN", "VBZ"]] * 8
+    >>> tagger = BiLSTMTagger(word_dim=16, char_hidden=8, hidden_size=16, max_epochs=10, batch_size=4,
+    ...                       lr=0.02, validation_fraction=0, random_state=0, verbose=False)
+    >>> tagger.fit(X, y).predict([["the", "fox", "sleeps"]])
+    [['DT', 'NN', 'VBZ']]
+    """
+
+    def __init__(
+        self,
+        word_dim: int = 100,
+        char_encoder: str | None = "lstm",
+        char_dim: int = 30,
+        char_hidden: int = 50,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        dropout: float = 0.5,
+        embeddings_path: str | None = None,
+        min_count: int = 1,
+        word_dropout: float = 0.25,
+        max_word_len: int = 20,
+        feature_sep: str | None = None,
+        feature_dim: int = 20,
+        head: str = "crf",
+        constraints: str | None = "auto",
+        max_epochs: int = 30,
+        batch_size: int = 32,
+        predict_batch_size: int = 256,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-5,
+        warmup: float = 0.02,
+        schedule: str = "linear",
+        clip_norm: float | None = 5.0,
+        patience: int | None = 5,
+        validation_fraction: float = 0.1,
+        random_state: Any = None,
+        device: str = "auto",
+        verbose: bool = True,
+    ) -> None:
+        self.word_dim = word_dim
+        self.char_encoder = char_encoder
+        self.char_dim = char_dim
+        self.char_hidden = char_hidden
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.embeddings_path = embeddings_path
+        self.min_count = min_count
+        self.word_dropout = word_dropout
+        self.max_word_len = max_word_len
+        self.feature_sep = feature_sep
+        self.feature_dim = feature_dim
+        self.head = head
+        self.constraints = constraints
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.schedule = schedule
+        self.clip_norm = clip_norm
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_arch(self) -> None:
+        _check_int("hidden_size", self.hidden_size, 1)
+        _check_int("num_layers", self.num_layers, 1)
+
+    def _arch_config(self) -> dict[str, Any]:
+        return {
+            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers, "dropout": self.dropout, "head": self.head,
+        }
+
+    def _build_net(self, cfg, pretrained, constraints) -> BiLSTMNet:
+        return BiLSTMNet(cfg, pretrained, constraints)

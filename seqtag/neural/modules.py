@@ -1,0 +1,220 @@
+"""Building blocks of the neural taggers: token encoder, char encoders, positions, heads.
+
+Every module works on a *batch* dict made by :func:`seqtag.neural.train.make_batch`:
+
+- ``words``: LongTensor (B, T) word ids (0 = padding, 1 = unknown);
+- ``types``: LongTensor (B, T) index of each token's string in ``type_chars``;
+- ``type_chars``: LongTensor (U, L) character ids of the U distinct strings of the batch;
+- ``feats``: LongTensor (B, T) ids of an extra per-token feature (e.g. a POS tag), or absent;
+- ``mask``: BoolTensor (B, T), right-padded;
+- ``tags``: LongTensor (B, T) gold tag ids (training only; anything at padding).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..crf.layer import CRF
+
+__all__ = [
+    "CharCNN",
+    "CharLSTM",
+    "TokenEncoder",
+    "SinusoidalPositions",
+    "LearnedPositions",
+    "SoftmaxHead",
+    "CRFHead",
+    "TaggerNet",
+]
+
+
+class CharCNN(nn.Module):
+    """Character CNN: embeddings, one convolution (width 3), max-pool over the word.
+
+    Output size is ``hidden``.
+    """
+
+    def __init__(self, n_chars: int, char_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(n_chars, char_dim, padding_idx=0)
+        self.conv = nn.Conv1d(char_dim, hidden, kernel_size=3, padding=1)
+        self.out_dim = hidden
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        # chars: (U, L) -> (U, hidden)
+        x = self.embed(chars).transpose(1, 2)  # (U, C, L)
+        h = self.conv(x)  # (U, H, L)
+        h = h.masked_fill((chars == 0)[:, None, :], float("-inf"))
+        return torch.tanh(h.amax(2))  # (U, H); every word has >= 1 char
+
+
+class CharLSTM(nn.Module):
+    """Character BiLSTM: the last forward and first backward states, concatenated.
+
+    Output size is ``2 * hidden``.
+    """
+
+    def __init__(self, n_chars: int, char_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(n_chars, char_dim, padding_idx=0)
+        self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=True)
+        self.out_dim = 2 * hidden
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        # chars: (U, L) -> (U, 2 * hidden)
+        lengths = (chars != 0).sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.embed(chars), lengths, batch_first=True, enforce_sorted=False
+        )
+        _, (h, _) = self.lstm(packed)  # h: (2, U, hidden)
+        return torch.cat([h[0], h[1]], dim=1)
+
+
+class TokenEncoder(nn.Module):
+    """Token vectors: word embedding ++ char encoding ++ optional feature embedding.
+
+    Parameters
+    ----------
+    n_words, word_dim : int
+        Word table size and width (``word_dim=0`` drops word embeddings).
+    n_chars, char_dim, char_hidden : int
+        Character table and encoder sizes.
+    char_encoder : {"lstm", "cnn", None}
+    n_feats, feat_dim : int
+        Extra feature table (``n_feats=0`` for none).
+    pretrained : ndarray (n_words, word_dim), optional
+        Initial word vectors.
+    """
+
+    def __init__(
+        self,
+        n_words: int,
+        word_dim: int,
+        n_chars: int,
+        char_dim: int,
+        char_hidden: int,
+        char_encoder: str | None,
+        n_feats: int = 0,
+        feat_dim: int = 0,
+        pretrained: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.out_dim = 0
+        self.words = None
+        if word_dim > 0:
+            self.words = nn.Embedding(n_words, word_dim, padding_idx=0)
+            if pretrained is not None:
+                with torch.no_grad():
+                    self.words.weight.copy_(torch.as_tensor(pretrained))
+            self.out_dim += word_dim
+        self.chars = None
+        if char_encoder == "cnn":
+            self.chars = CharCNN(n_chars, char_dim, char_hidden)
+        elif char_encoder == "lstm":
+            self.chars = CharLSTM(n_chars, char_dim, char_hidden)
+        if self.chars is not None:
+            self.out_dim += self.chars.out_dim
+        self.feats = None
+        if n_feats > 0 and feat_dim > 0:
+            self.feats = nn.Embedding(n_feats, feat_dim, padding_idx=0)
+            self.out_dim += feat_dim
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        # -> (B, T, out_dim)
+        parts = []
+        if self.words is not None:
+            parts.append(self.words(batch["words"]))  # (B, T, word_dim)
+        if self.chars is not None:
+            per_type = self.chars(batch["type_chars"])  # (U, C)
+            parts.append(per_type[batch["types"]])  # (B, T, C)
+        if self.feats is not None:
+            parts.append(self.feats(batch["feats"]))  # (B, T, feat_dim)
+        return torch.cat(parts, dim=-1)
+
+
+class SinusoidalPositions(nn.Module):
+    """Fixed sinusoidal position encodings (Vaswani et al. 2017), any length."""
+
+    def __init__(self, d_model: int) -> None:
+        super().__init__()
+        self.d_model = d_model
+        inv = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+        self.register_buffer("inv_freq", inv, persistent=False)
+
+    def forward(self, T: int) -> torch.Tensor:
+        # -> (T, d_model)
+        pos = torch.arange(T, dtype=torch.float32, device=self.inv_freq.device)[:, None] * self.inv_freq
+        pe = torch.zeros(T, self.d_model, device=pos.device)
+        pe[:, 0::2] = torch.sin(pos)
+        pe[:, 1::2] = torch.cos(pos[:, : self.d_model // 2])
+        return pe
+
+
+class LearnedPositions(nn.Module):
+    """Learned absolute positions; positions >= ``max_len`` share the last vector."""
+
+    def __init__(self, d_model: int, max_len: int) -> None:
+        super().__init__()
+        self.max_len = max_len
+        self.table = nn.Embedding(max_len, d_model)
+        nn.init.normal_(self.table.weight, std=0.02)
+
+    def forward(self, T: int) -> torch.Tensor:
+        # -> (T, d_model)
+        pos = torch.arange(T, device=self.table.weight.device).clamp(max=self.max_len - 1)
+        return self.table(pos)
+
+
+class SoftmaxHead(nn.Module):
+    """Independent per-token softmax: cross-entropy loss, argmax decoding."""
+
+    def loss(self, em: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # em (B, T, K), tags (B, T), mask (B, T) -> mean over valid tokens
+        return F.cross_entropy(em[mask], tags[mask])
+
+    def decode(self, em: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # -> (B, T) tag ids, -1 at padding
+        return em.argmax(-1).masked_fill(~mask, -1)
+
+
+class CRFHead(nn.Module):
+    """Linear-chain CRF (:class:`seqtag.crf.layer.CRF`): sentence NLL, Viterbi decoding."""
+
+    def __init__(self, n_tags: int, constraints: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.crf = CRF(n_tags, batch_first=True, constraints=constraints)
+
+    def loss(self, em: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # NLL summed over sentences, divided by the number of valid tokens
+        return self.crf(em, tags, mask=mask, reduction="token_mean")
+
+    def decode(self, em: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        paths, _ = self.crf.decode(em, mask=mask, k=1)  # (B, 1, T)
+        return paths[:, 0]
+
+
+class TaggerNet(nn.Module):
+    """Base of the networks: subclasses compute ``emissions(batch) -> (B, T, K)``."""
+
+    head: nn.Module
+
+    def emissions(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Training loss of a batch (scalar)."""
+        return self.head.loss(self.emissions(batch), batch["tags"], batch["mask"])
+
+    def decode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Best tag ids (B, T), -1 at padding."""
+        return self.head.decode(self.emissions(batch).float(), batch["mask"])
+
+
+def make_head(head: str, n_tags: int, constraints: torch.Tensor | None) -> nn.Module:
+    """``"softmax"`` -> :class:`SoftmaxHead`, ``"crf"`` -> :class:`CRFHead`."""
+    return CRFHead(n_tags, constraints) if head == "crf" else SoftmaxHead()

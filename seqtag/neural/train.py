@@ -1,0 +1,262 @@
+"""The one training loop of the neural taggers, and the batching it relies on.
+
+:func:`fit_network` trains any :class:`~seqtag.neural.modules.TaggerNet` with
+AdamW, a linear warm-up followed by linear (or cosine) decay, gradient
+clipping by norm, length-bucketed shuffled batches and early stopping on a dev
+set; the best-dev weights are restored at the end.  All randomness comes from
+one integer seed (``torch.manual_seed`` inside :func:`torch.random.fork_rng`,
+so the caller's global torch RNG is left as it was, and a ``torch.Generator``
+for shuffling and word dropout).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .vocab import UNK_ID
+
+__all__ = ["Encoded", "make_batch", "length_batches", "fit_network", "predict_ids", "resolve_device"]
+
+
+@dataclass
+class Encoded:
+    """Sentences turned into ids.
+
+    Attributes
+    ----------
+    words : list of ndarray (T_i,)
+        Word ids.
+    types : list of ndarray (T_i,)
+        Index of each token's string in ``type_chars``.
+    type_chars : list of ndarray
+        Character ids of every distinct token string.
+    feats : list of ndarray (T_i,) or None
+        Extra feature ids.
+    tags : list of ndarray (T_i,) or None
+        Gold tag ids.
+    """
+
+    words: list[np.ndarray]
+    types: list[np.ndarray]
+    type_chars: list[np.ndarray]
+    feats: list[np.ndarray] | None = None
+    tags: list[np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(w) for w in self.words), dtype=np.int64, count=len(self.words))
+
+
+def _pad(seqs: list[np.ndarray], value: int = 0) -> torch.Tensor:
+    out = np.full((len(seqs), max(len(s) for s in seqs)), value, dtype=np.int64)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return torch.from_numpy(out)
+
+
+def make_batch(
+    data: Encoded,
+    idx: np.ndarray,
+    device: torch.device,
+    drop_prob: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Tensors of the sentences ``idx`` (see :mod:`seqtag.neural.modules` for the keys).
+
+    With ``drop_prob`` (per word id) each word is replaced by UNK with that
+    probability (word dropout), drawn from ``generator``.
+    """
+    words = _pad([data.words[i] for i in idx])  # (B, T)
+    mask = _pad([np.ones(len(data.words[i]), dtype=np.int64) for i in idx]).bool()  # (B, T)
+    types_all = _pad([data.types[i] for i in idx])  # (B, T) global type ids
+    uniq, inverse = torch.unique(types_all, return_inverse=True)  # (U,), (B, T)
+    type_chars = _pad([data.type_chars[j] for j in uniq.tolist()])  # (U, L)
+    if drop_prob is not None:
+        drop = torch.rand(words.shape, generator=generator) < drop_prob[words]
+        words = words.masked_fill(drop & mask, UNK_ID)
+    batch = {"words": words, "mask": mask, "types": inverse, "type_chars": type_chars}
+    if data.feats is not None:
+        batch["feats"] = _pad([data.feats[i] for i in idx])
+    if data.tags is not None:
+        batch["tags"] = _pad([data.tags[i] for i in idx])
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, generator: torch.Generator | None) -> list[np.ndarray]:
+    """Batches of sentence indices of similar length.
+
+    Without a generator the sentences are sorted by length (prediction).  With
+    one, sentences are shuffled, cut into pools of ``50 * batch_size``, sorted
+    by length inside each pool, cut into batches, and the batches shuffled.
+    """
+    n = len(lengths)
+    if generator is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    perm = torch.randperm(n, generator=generator).numpy()
+    pool = 50 * batch_size
+    batches = []
+    for s in range(0, n, pool):
+        chunk = perm[s : s + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    order = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in order]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> cuda if available else cpu."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@torch.inference_mode()
+def predict_ids(net: nn.Module, data: Encoded, batch_size: int, device: torch.device) -> list[np.ndarray]:
+    """Best tag ids of every sentence, batched by length, in the original order."""
+    was_training = net.training
+    net.eval()
+    out: list[np.ndarray] = [None] * len(data)  # type: ignore[list-item]
+    lengths = data.lengths
+    for idx in length_batches(lengths, batch_size, None):
+        paths = net.decode(make_batch(data, idx, device)).cpu().numpy()  # (B, T)
+        for row, i in enumerate(idx):
+            out[i] = paths[row, : lengths[i]]
+    net.train(was_training)
+    return out
+
+
+def _schedule(kind: str, warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        if kind == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        if kind == "linear":
+            return max(0.0, 1.0 - progress)
+        return 1.0  # constant
+
+    return factor
+
+
+def fit_network(
+    net: nn.Module,
+    train: Encoded,
+    dev: Encoded | None,
+    *,
+    seed: int,
+    max_epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    warmup: float,
+    schedule: str,
+    clip_norm: float | None,
+    patience: int | None,
+    device: torch.device,
+    drop_prob: torch.Tensor | None = None,
+    eval_batch_size: int = 256,
+    verbose: bool = False,
+    desc: str = "training",
+) -> tuple[pd.DataFrame, int]:
+    """Train ``net`` in place; return the history and the best epoch (1-based).
+
+    Parameters
+    ----------
+    net : TaggerNet
+        Has ``loss(batch)`` and ``decode(batch)``; already on ``device`` and
+        built under the same seed.
+    train, dev : Encoded
+        Training data and optional dev data (both with ``tags``).
+    seed : int
+        Seeds dropout and shuffling.
+    max_epochs, batch_size, lr, weight_decay : see the taggers.
+    warmup : float
+        Fraction of all steps (``max_epochs * batches``) spent warming up linearly.
+    schedule : {"linear", "cosine", "constant"}
+        Decay after warm-up.
+    clip_norm : float or None
+        Maximal global gradient norm.
+    patience : int or None
+        Stop after this many epochs without a better dev accuracy.  The
+        weights of the best dev epoch are restored (the latest one on ties).
+    device : torch.device
+    drop_prob : Tensor (n_words,), optional
+        Word dropout probability of each word id.
+    verbose : bool
+        Show a tqdm progress bar (one step per epoch).
+
+    Returns
+    -------
+    history : DataFrame
+        One row per epoch: ``epoch``, ``train_loss``, ``dev_accuracy`` (nan
+        without dev), ``seconds``, ``lr``.
+    best_epoch : int
+    """
+    from tqdm.auto import tqdm
+
+    gen = torch.Generator().manual_seed(seed)
+    lengths = train.lengths
+    n_batches = math.ceil(len(train) / batch_size)
+    total = max(1, max_epochs * n_batches)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(schedule, int(warmup * total), total))
+    dev_gold = np.concatenate(dev.tags) if dev is not None and len(dev) else None
+    if drop_prob is not None:
+        drop_prob = drop_prob.cpu()
+    rows, best_acc, best_epoch, best_state, stale = [], -1.0, max_epochs, None, 0
+    bar = tqdm(range(1, max_epochs + 1), desc=desc, disable=not verbose, leave=False, unit="epoch")
+    for epoch in bar:
+        t0 = time.perf_counter()
+        net.train()
+        total_loss, n_tok = 0.0, 0
+        for idx in length_batches(lengths, batch_size, gen):
+            batch = make_batch(train, idx, device, drop_prob, gen)
+            loss = net.loss(batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_norm:
+                nn.utils.clip_grad_norm_(net.parameters(), clip_norm)
+            opt.step()
+            sched.step()
+            k = int(batch["mask"].sum())
+            total_loss += float(loss.detach()) * k
+            n_tok += k
+        acc = float("nan")
+        if dev_gold is not None:
+            pred = np.concatenate(predict_ids(net, dev, eval_batch_size, device))
+            acc = float((pred == dev_gold).mean())
+        rows.append({
+            "epoch": epoch,
+            "train_loss": total_loss / max(1, n_tok),
+            "dev_accuracy": acc,
+            "seconds": time.perf_counter() - t0,
+            "lr": opt.param_groups[0]["lr"],
+        })
+        bar.set_postfix(loss=f"{rows[-1]['train_loss']:.4f}", dev=f"{acc:.4f}")
+        if dev_gold is None:
+            continue
+        stale = 0 if acc > best_acc else stale + 1
+        if acc >= best_acc:  # on a tie keep the later (longer trained) weights
+            best_acc, best_epoch = acc, epoch
+            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        if patience is not None and stale >= patience:
+            break
+    bar.close()
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    elif dev_gold is None:
+        best_epoch = len(rows)
+    net.eval()
+    return pd.DataFrame(rows, columns=["epoch", "train_loss", "dev_accuracy", "seconds", "lr"]), best_epoch

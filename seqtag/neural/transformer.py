@@ -1,0 +1,206 @@
+"""Transformer tagger: word + character features, positions, pre-LN encoder, softmax or CRF head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..base import register_tagger
+from ..exceptions import InputError
+from .base import NeuralTagger, _check_choice, _check_int
+from .modules import LearnedPositions, SinusoidalPositions, TaggerNet, TokenEncoder, make_head
+
+__all__ = ["TransformerTagger", "TransformerNet"]
+
+
+class TransformerNet(TaggerNet):
+    """Token encoder -> linear to d_model -> + positions -> pre-LN transformer -> linear -> head.
+
+    Parameters
+    ----------
+    cfg : dict
+        ``n_words, n_chars, n_feats, n_tags, word_dim, char_encoder, char_dim,
+        char_hidden, feature_dim, d_model, nhead, num_layers, dim_feedforward,
+        dropout, positional, max_len, head``.
+    pretrained : ndarray, optional
+    constraints : BoolTensor (K + 2, K + 2), optional
+    """
+
+    def __init__(self, cfg: dict[str, Any], pretrained: np.ndarray | None = None,
+                 constraints: torch.Tensor | None = None) -> None:
+        super().__init__()
+        d = cfg["d_model"]
+        self.encoder = TokenEncoder(
+            cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
+            cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
+        )
+        self.proj = nn.Linear(self.encoder.out_dim, d)
+        if cfg["positional"] == "sinusoidal":
+            self.positions: nn.Module = SinusoidalPositions(d)
+        else:
+            self.positions = LearnedPositions(d, cfg["max_len"])
+        self.dropout = nn.Dropout(cfg["dropout"])
+        layer = nn.TransformerEncoderLayer(
+            d, cfg["nhead"], dim_feedforward=cfg["dim_feedforward"], dropout=cfg["dropout"],
+            activation="gelu", batch_first=True, norm_first=True,
+        )
+        self.transformer = nn.TransformerEncoder(
+            layer, cfg["num_layers"], norm=nn.LayerNorm(d), enable_nested_tensor=False
+        )
+        self.out = nn.Linear(d, cfg["n_tags"])
+        self.head = make_head(cfg["head"], cfg["n_tags"], constraints)
+
+    def emissions(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        mask = batch["mask"]  # (B, T)
+        x = self.proj(self.dropout(self.encoder(batch)))  # (B, T, d)
+        x = self.dropout(x + self.positions(x.shape[1])[None])  # (B, T, d)
+        h = self.transformer(x, src_key_padding_mask=~mask)  # (B, T, d)
+        return self.out(self.dropout(h))  # (B, T, K)
+
+
+@register_tagger
+class TransformerTagger(NeuralTagger):
+    """Transformer-encoder tagger with character features and a softmax or CRF output layer.
+
+    Tokens are encoded as in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (word
+    embedding ++ character encoding ++ optional feature embedding), projected
+    to ``d_model``, given sinusoidal or learned absolute positions, and read by
+    a pre-LayerNorm ``torch.nn.TransformerEncoder`` (padding masked with
+    ``src_key_padding_mask``).  Trained by the same loop (AdamW, warm-up then
+    decay, clipping, early stopping).
+
+    Parameters
+    ----------
+    d_model : int, default 128
+        Transformer width.
+    nhead : int, default 4
+        Attention heads (must divide ``d_model``).
+    num_layers : int, default 2
+        Encoder layers.
+    dim_feedforward : int, default 256
+        Feed-forward width.
+    positional : {"sinusoidal", "learned"}, default "sinusoidal"
+    max_len : int, default 512
+        Learned positions only: positions beyond share the last vector.
+    word_dim, char_encoder, char_dim, char_hidden, embeddings_path, min_count, word_dropout, \
+max_word_len, feature_sep, feature_dim, head, constraints :
+        As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
+    dropout : float, default 0.2
+        Dropout on token vectors, positions, inside the encoder and before the output layer.
+    max_epochs, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
+patience, validation_fraction, random_state, device, verbose :
+        Training options as in :class:`~seqtag.neural.bilstm.BiLSTMTagger`; defaults
+        ``max_epochs=40, lr=1e-3, weight_decay=0.01, warmup=0.1``.
+
+    Attributes
+    ----------
+    tags_ : list of str
+    history_ : pandas.DataFrame
+    best_epoch_ : int
+    constraint_scheme_ : str or None
+    net_ : TransformerNet
+
+    Examples
+    --------
+    >>> X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 4
+    >>> y = [["DT", "NN", "VBZ"]] * 8
+    >>> tagger = TransformerTagger(d_model=16, nhead=2, num_layers=1, dim_feedforward=32, word_dim=16,
+    ...                            char_hidden=8, max_epochs=10, batch_size=4, lr=0.01,
+    ...                            validation_fraction=0, random_state=0, verbose=False)
+    >>> tagger.fit(X, y).predict([["the", "cat", "runs"]])
+    [['DT', 'NN', 'VBZ']]
+    """
+
+    def __init__(
+        self,
+        d_model: int = 128,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 256,
+        positional: str = "sinusoidal",
+        max_len: int = 512,
+        word_dim: int = 100,
+        char_encoder: str | None = "cnn",
+        char_dim: int = 30,
+        char_hidden: int = 50,
+        dropout: float = 0.2,
+        embeddings_path: str | None = None,
+        min_count: int = 1,
+        word_dropout: float = 0.25,
+        max_word_len: int = 20,
+        feature_sep: str | None = None,
+        feature_dim: int = 20,
+        head: str = "crf",
+        constraints: str | None = "auto",
+        max_epochs: int = 40,
+        batch_size: int = 32,
+        predict_batch_size: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.01,
+        warmup: float = 0.1,
+        schedule: str = "linear",
+        clip_norm: float | None = 1.0,
+        patience: int | None = 5,
+        validation_fraction: float = 0.1,
+        random_state: Any = None,
+        device: str = "auto",
+        verbose: bool = True,
+    ) -> None:
+        self.d_model = d_model
+        self.nhead = nhead
+        self.num_layers = num_layers
+        self.dim_feedforward = dim_feedforward
+        self.positional = positional
+        self.max_len = max_len
+        self.word_dim = word_dim
+        self.char_encoder = char_encoder
+        self.char_dim = char_dim
+        self.char_hidden = char_hidden
+        self.dropout = dropout
+        self.embeddings_path = embeddings_path
+        self.min_count = min_count
+        self.word_dropout = word_dropout
+        self.max_word_len = max_word_len
+        self.feature_sep = feature_sep
+        self.feature_dim = feature_dim
+        self.head = head
+        self.constraints = constraints
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.schedule = schedule
+        self.clip_norm = clip_norm
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_arch(self) -> None:
+        _check_int("d_model", self.d_model, 1)
+        _check_int("nhead", self.nhead, 1)
+        _check_int("num_layers", self.num_layers, 1)
+        _check_int("dim_feedforward", self.dim_feedforward, 1)
+        _check_int("max_len", self.max_len, 1)
+        _check_choice("positional", self.positional, ("sinusoidal", "learned"))
+        if self.d_model % self.nhead:
+            raise InputError(f"d_model={self.d_model} must be divisible by nhead={self.nhead}")
+        if self.positional == "sinusoidal" and self.d_model % 2:
+            raise InputError(f"sinusoidal positions need an even d_model, got {self.d_model}")
+
+    def _arch_config(self) -> dict[str, Any]:
+        return {
+            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "d_model": self.d_model,
+            "nhead": self.nhead, "num_layers": self.num_layers, "dim_feedforward": self.dim_feedforward,
+            "dropout": self.dropout, "positional": self.positional, "max_len": self.max_len, "head": self.head,
+        }
+
+    def _build_net(self, cfg, pretrained, constraints) -> TransformerNet:
+        return TransformerNet(cfg, pretrained, constraints)
