@@ -70,10 +70,11 @@ def main() -> None:
         runs.append(["NLTK HMM (Lidstone 0.1)", fit_s, None, lambda: [hmm.tag(s) for s in Xt], pred])
 
     for name, params in [
-        ("seqtag HMMTagger order=2 (viterbi, beam 1000)", dict(order=2)),
-        ("seqtag HMMTagger order=2 (exact viterbi)", dict(order=2, beam=None)),
-        ("seqtag HMMTagger order=2 (posterior)", dict(order=2, decode="posterior")),
-        ("seqtag HMMTagger order=1 (viterbi)", dict(order=1)),
+        ("seqtag HMMTagger order=2 (posterior, the default)", dict(order=2, decode="posterior")),
+        ("seqtag HMMTagger order=2 (viterbi, beam 1000)", dict(order=2, decode="viterbi")),
+        ("seqtag HMMTagger order=2 (exact viterbi)", dict(order=2, decode="viterbi", beam=None)),
+        ("seqtag HMMTagger order=1 (viterbi)", dict(order=1, decode="viterbi")),
+        ("seqtag HMMTagger order=1 (posterior)", dict(order=1, decode="posterior")),
     ]:
         model = HMMTagger(**params)
         t0 = time.perf_counter()
