@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "neural": ("Neural taggers", ["bench_neural.py", "--corpus", "all"]),
     "ctc-align": ("CTC alignment kernel vs torchaudio", ["bench_ctc_align.py"]),
     "ctc-aligner": ("Trained CTC aligner: word boundaries", ["bench_ctc_aligner.py"]),
+    "hmm-aligner": ("HMM (GMM-HMM) aligner: word boundaries", ["bench_hmm_aligner.py"]),
 }
 
 HEADER = """# Benchmarks
