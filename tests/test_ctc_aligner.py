@@ -141,6 +141,26 @@ def test_align_emissions_on_handmade_emissions():
         align_emissions(lp[:3], "ab ca", vocab, 0.01)
 
 
+@pytest.mark.parametrize("start_shift, end_shift", [(-1.0, -1.0), (0.5, 0.5), (-0.05, 0.3), (0.0, 0.0)])
+def test_shifts_never_lose_a_word(start_shift, end_shift):
+    """Large calibrated shifts (an undertrained model) must not collapse words to nothing."""
+    rng = np.random.default_rng(3)
+    vocab = ["<b>", "a", "b", "c"]
+    lp = np.log(rng.dirichlet(np.ones(4), size=40))
+    transcript = "ab c a bc"
+    r = align_emissions(lp, transcript, vocab, 0.01, start_shift=start_shift, end_shift=end_shift)
+    assert [w.label for w in r.words] == transcript.split()
+    prev = 0.0
+    for w, n in zip(r.words, [2, 1, 1, 2]):
+        assert w.start >= prev - 1e-9 and w.end - w.start >= n * 0.01 - 1e-9
+        prev = w.end
+    assert r.words[-1].end <= 0.4 + 1e-9
+    assert [u.label for u in r.units] == list("abcabc")
+    assert all(u.end - u.start >= 0.01 - 1e-9 for u in r.units)
+    for a, b in zip(r.units, r.units[1:]):
+        assert b.start >= a.end - 1e-9
+
+
 def test_char_tokenizer():
     tok = CharTokenizer.from_transcripts(["ab ba", "c"], word_sep=True)
     assert tok.vocab == ["<b>", "|", "'", "a", "b", "c"]

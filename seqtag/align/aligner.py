@@ -6,9 +6,12 @@ aligner therefore takes
 
 * ``start = first frame of the word's first unit * hop + start_shift``;
 * ``end = (last frame + 1) of the word's last unit * hop + end_shift``, then
-  clamped to ``[start + hop, next word's start]`` and to the audio;
+  clamped to ``[start + units * hop, next word's start]`` and to the audio;
+* shifted starts are pushed forward (then pulled back from the end of the
+  audio) so that every word keeps at least one frame per unit, in order: no
+  word of the transcript is ever lost to a zero-length interval;
 * units (characters/phones) inside a word are contiguous: each ends where the
-  next one starts, the last one at the word end.
+  next one starts, the last one at the word end, each at least one frame long.
 
 ``start_shift`` and ``end_shift`` default to ``-hop / 2`` (frames are centred
 on ``t * hop``) and are *calibrated* by :meth:`CTCAligner.calibrate` (run at the
@@ -204,21 +207,32 @@ def align_emissions(
         raw_ends.append(g[-1].end * hop)
         frames = sum(len(s) for s in g)
         confs.append(sum(s.score * len(s) for s in g) / frames)
-    starts = [min(max(0.0, a + s_shift), duration) for a in raw_starts]
-    for k in range(1, len(starts)):  # keep starts ordered
-        starts[k] = max(starts[k], starts[k - 1])
+    # Shifted boundaries must still give every unit at least one frame, in order: push each
+    # start past the previous word's units, then pull back from the end of the audio.
+    widths = [hop * len(g) for g in groups]
+    starts = [a + s_shift for a in raw_starts]
+    floor = 0.0
+    for k in range(len(starts)):
+        starts[k] = max(starts[k], floor)
+        floor = starts[k] + widths[k]
+    ceiling = duration
+    for k in range(len(starts) - 1, -1, -1):
+        starts[k] = min(starts[k], ceiling - widths[k])
+        ceiling = starts[k]
     out_words, out_units, labels = [], [], iter(unit_labels)
     for k, w in enumerate(words):
         limit = starts[k + 1] if k + 1 < len(words) else duration
-        end = min(max(raw_ends[k] + e_shift, starts[k] + hop), limit)
-        end = max(end, starts[k])
+        end = min(max(raw_ends[k] + e_shift, starts[k] + widths[k]), limit)
         out_words.append(Interval(w, round(starts[k], 6), round(end, 6), round(float(confs[k]), 6)))
-        u_starts = [min(max(starts[k], s.start * hop + s_shift), end) for s in groups[k]]
+        n = len(groups[k])
+        u_starts = [s.start * hop + s_shift for s in groups[k]]
         u_starts[0] = starts[k]
-        for j in range(1, len(u_starts)):
-            u_starts[j] = max(u_starts[j], u_starts[j - 1])
+        for j in range(1, n):  # same rule inside the word: one frame per unit at least
+            u_starts[j] = max(u_starts[j], u_starts[j - 1] + hop)
+        for j in range(n - 1, 0, -1):
+            u_starts[j] = min(u_starts[j], end - hop * (n - j), u_starts[j + 1] - hop if j + 1 < n else end - hop)
         for j, s in enumerate(groups[k]):
-            u_end = u_starts[j + 1] if j + 1 < len(u_starts) else end
+            u_end = u_starts[j + 1] if j + 1 < n else end
             out_units.append(Interval(next(labels), round(u_starts[j], 6), round(u_end, 6), round(s.score, 6)))
     return AlignmentResult(
         out_words, out_units, duration, hop, float(np.mean(confs)), unit_kind,
