@@ -40,3 +40,13 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None, floatfmt:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def best_time(fn, repeat: int) -> float:
+    """Fastest wall time of ``repeat`` calls of ``fn()`` (seconds)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)

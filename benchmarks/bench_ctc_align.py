@@ -24,6 +24,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import best_time  # noqa: E402
+
 
 def make_random(T: int, L: int, C: int, seed: int = 0):
     """log_softmax of random normals; targets in 1..C-1 without adjacent repeats."""
@@ -114,15 +117,6 @@ def run_child(which: str, T: int, L: int, C: int, window: int | None = None) -> 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def bench_kernel(T: int, L: int, C: int, repeat: int) -> None:
     from seqtag.align.ctc import ctc_align, ctc_band
 
@@ -136,7 +130,7 @@ def bench_kernel(T: int, L: int, C: int, repeat: int) -> None:
         nonlocal path
         path, _ = ctc_align(lp, tg)
 
-    t_s = best_of(run_seqtag, repeat)
+    t_s = best_time(run_seqtag, repeat)
     mem_s = run_child("seqtag", T, L, C)
     print(f"seqtag     : {t_s:7.3f} s  {cells / t_s / 1e6:7.1f} M cells/s  peak RSS growth {mem_s['peak_growth_mb']:8.1f} MB")
     lo, hi = ctc_band(T, 2 * L + 1)
@@ -155,7 +149,7 @@ def bench_kernel(T: int, L: int, C: int, repeat: int) -> None:
         nonlocal ta_path
         ta_path, _ = F.forced_align(a, b, blank=0)
 
-    t_t = best_of(run_ta, repeat)
+    t_t = best_time(run_ta, repeat)
     mem_t = run_child("torchaudio", T, L, C)
     print(f"torchaudio : {t_t:7.3f} s  {cells / t_t / 1e6:7.1f} M cells/s  peak RSS growth {mem_t['peak_growth_mb']:8.1f} MB")
     print(f"             torch {torch.__version__}, (T, S) int8 backpointers: {T * (2 * L + 1) / 2**20:.1f} MB")

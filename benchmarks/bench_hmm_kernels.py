@@ -21,9 +21,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import best_time  # noqa: E402
 
 TARGETS = {"viterbi": 3.5, "score": 10.0, "baum-welch": 20.0}
 
@@ -61,15 +63,6 @@ def make_data(n_seq: int, K: int, V: int, seed: int = 0):
     trans = rng.dirichlet(np.ones(K), size=K)
     emis = rng.dirichlet(np.full(V, 0.5), size=K)
     return X, lengths, (start, trans, emis)
-
-
-def best_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def ours(params, K, V, n_iter=1):

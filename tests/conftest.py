@@ -28,6 +28,17 @@ def need_corpus(name: str, **kwargs):
         pytest.skip(f"corpus not available here: {exc}")
 
 
+#: Short sentences for tests that synthesize speech (few phones, many shared words).
+SPEECH_TEXTS = [
+    "the cat sat on the mat",
+    "a dog ran to the park",
+    "we like tea and cake",
+    "she sat on a red hat",
+    "the park is green",
+    "a cat and a dog ran",
+]
+
+
 @pytest.fixture
 def toy_data():
     """A tiny deterministic tagging task with structure a tagger can learn."""

@@ -16,14 +16,9 @@ from seqtag.align.tokenizers import CharTokenizer, PhoneTokenizer, tokenizer_fro
 from seqtag.corpora.synthetic import generate_synthetic  # noqa: E402
 from seqtag.exceptions import InputError, ModelFileError, NotFittedError  # noqa: E402
 
-TEXTS = [
-    "the cat sat on the mat",
-    "a dog ran to the park",
-    "we like tea and cake",
-    "she sat on a red hat",
-    "the park is green",
-    "a cat and a dog ran",
-]
+from .conftest import SPEECH_TEXTS  # noqa: E402
+
+TEXTS = SPEECH_TEXTS
 TINY = {"hidden": 24, "channels": 24, "layers": 1}
 
 

@@ -26,14 +26,9 @@ from seqtag.hmm import kernels as hk  # noqa: E402
 from . import naive_hmm as nv  # noqa: E402
 
 NEG = -np.inf
-TEXTS = [
-    "the cat sat on the mat",
-    "a dog ran to the park",
-    "we like tea and cake",
-    "she sat on a red hat",
-    "the park is green",
-    "a cat and a dog ran",
-]
+from .conftest import SPEECH_TEXTS  # noqa: E402
+
+TEXTS = SPEECH_TEXTS
 
 
 def _close(a, b, tol=1e-8):
