@@ -319,7 +319,8 @@ def paired_bootstrap(
 
     Sentences are resampled with replacement; the p-value is the share of
     resamples in which the difference ``metric(A) - metric(B)`` exceeds twice
-    the observed difference (the shifted null), doubled for a two-sided test.
+    the observed difference (the shifted null), counted as ``(hits + 1) / (n + 1)``
+    so that it is never 0, and doubled for a two-sided test.
 
     Parameters
     ----------
@@ -338,8 +339,10 @@ def paired_bootstrap(
         idx = rng.integers(0, n, n)
         yt = [y_true[i] for i in idx]
         deltas[r] = metric(yt, [pred_a[i] for i in idx]) - metric(yt, [pred_b[i] for i in idx])
-    # share of resamples where the difference, centred on the observed one, is as large again
-    p_one = float(np.mean(np.sign(observed) * (deltas - observed) >= abs(observed))) if observed else 1.0
+    # share of resamples where the difference, centred on the observed one, is as large again;
+    # (hits + 1) / (n + 1), the usual Monte Carlo p-value, which is never exactly 0
+    hits = int(np.sum(np.sign(observed) * (deltas - observed) >= abs(observed)))
+    p_one = (hits + 1) / (n_resamples + 1) if observed else 1.0
     return SignificanceResult(
         float(observed), min(1.0, 2 * p_one), "paired-bootstrap",
         {"n_resamples": n_resamples, "ci95": tuple(np.quantile(deltas, [0.025, 0.975]).tolist())},
