@@ -196,7 +196,7 @@ figure {{ display: inline-block; margin: 1em; vertical-align: top; }}
 img {{ max-width: 720px; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>{html.escape(description)}</p>
+<p>{html.escape(description.replace("`", ""))}</p>
 <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 <p>Raw numbers: <a href="results.csv">results.csv</a></p>
 {figs}
