@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from ..hmm._kernels import _viterbi_seq
+from ..hmm._kernels import _insert_topk, _viterbi_seq
 
 
 @jit
@@ -28,24 +28,6 @@ def viterbi_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no 
     """
     for b in range(em.shape[0]):
         scores[b] = _viterbi_seq(start, trans, em[b], end, 0, lengths[b], paths[b])
-
-
-@jit
-def _insert(vals, tags, ranks, v, i, r):  # pragma: no cover - numba
-    """Insert (v, i, r) into the descending top-k buffer if v beats its last entry (ties keep the earlier)."""
-    k = vals.shape[0]
-    if not v > vals[k - 1]:
-        return False
-    q = k - 1
-    while q > 0 and v > vals[q - 1]:
-        vals[q] = vals[q - 1]
-        tags[q] = tags[q - 1]
-        ranks[q] = ranks[q - 1]
-        q -= 1
-    vals[q] = v
-    tags[q] = i
-    ranks[q] = r
-    return True
 
 
 @jit
@@ -80,7 +62,7 @@ def kbest_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no co
                 for i in range(K):
                     tij = trans[i, j]
                     for r in range(k):
-                        if not _insert(vals, tags, ranks, S[t - 1, i, r] + tij, i, r):
+                        if not _insert_topk(vals, tags, ranks, S[t - 1, i, r] + tij, i, r):
                             break  # S[t-1, i] is sorted: later ranks cannot enter either
                 for r in range(k):
                     S[t, j, r] = vals[r] + em[b, t, j]
@@ -89,7 +71,7 @@ def kbest_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no co
         vals[:] = neg
         for j in range(K):
             for r in range(k):
-                if not _insert(vals, tags, ranks, S[n - 1, j, r] + end[j], j, r):
+                if not _insert_topk(vals, tags, ranks, S[n - 1, j, r] + end[j], j, r):
                     break
         for q in range(k):
             scores[b, q] = vals[q]

@@ -403,10 +403,14 @@ def _batch_viterbi(start, trans, emit, end, offsets, paths, scores):
 
 @jit
 def _insert_topk(vals, a, b, v, x, y):
-    """Insert score ``v`` with payload (x, y) into the descending top-k list ``vals``."""
+    """Insert score ``v`` with payload (x, y) into the descending top-k list ``vals``.
+
+    Returns False (and changes nothing) when ``v`` does not beat the last entry; ties
+    keep the earlier entry.
+    """
     k = vals.shape[0]
     if not v > vals[k - 1]:
-        return
+        return False
     p = k - 1
     while p > 0 and v > vals[p - 1]:
         vals[p] = vals[p - 1]
@@ -416,6 +420,7 @@ def _insert_topk(vals, a, b, v, x, y):
     vals[p] = v
     a[p] = x
     b[p] = y
+    return True
 
 
 @jit
