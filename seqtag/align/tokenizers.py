@@ -7,10 +7,10 @@ transitions between words get a label of their own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from ..exceptions import InputError
+from .lexicon import cmudict
 
 __all__ = ["CharTokenizer", "PhoneTokenizer", "tokenizer_from_config", "BLANK", "WORD_SEP"]
 
@@ -108,12 +108,11 @@ class PhoneTokenizer(CharTokenizer):
     """
 
     kind = "phones"
-    _cmu: dict | None = None
 
     def __init__(self, symbols: Sequence[str] | None = None, word_sep: bool = False, lexicon: dict | None = None):
         self.lexicon = {k.lower(): list(v) for k, v in (lexicon or {}).items()}
         if symbols is None:
-            symbols = sorted({re.sub(r"\d", "", p) for prons in self._dict().values() for p in prons[0]})
+            symbols = sorted({p for phones in cmudict().values() for p in phones})
         super().__init__(symbols, word_sep)
         self.symbols = sorted(set(symbols))
         self.vocab = [BLANK] + ([WORD_SEP] if self.word_sep else []) + self.symbols
@@ -123,30 +122,14 @@ class PhoneTokenizer(CharTokenizer):
     def from_transcripts(cls, transcripts: Iterable[str], word_sep: bool = False) -> PhoneTokenizer:
         return cls(None, word_sep)
 
-    @classmethod
-    def _dict(cls) -> dict:
-        if cls._cmu is None:
-            try:
-                from nltk.corpus import cmudict
-
-                cls._cmu = cmudict.dict()
-            except LookupError as exc:
-                from ..exceptions import CorpusNotFoundError
-
-                raise CorpusNotFoundError(
-                    "phone targets need NLTK's cmudict; set NLTK_DATA to a folder holding corpora/cmudict.zip "
-                    "(or run nltk.download('cmudict'))"
-                ) from exc
-        return cls._cmu
-
     def units(self, word: str) -> list[str]:
         w = word.lower()
         if w in self.lexicon:
             return list(self.lexicon[w])
-        prons = self._dict().get(w)
-        if not prons:
+        phones = cmudict().get(w)
+        if not phones:
             raise InputError(f"word {word!r} is not in CMUdict; add it with lexicon={{{word!r}: [...phones]}}")
-        return [re.sub(r"\d", "", p) for p in prons[0]]
+        return list(phones)
 
     def get_config(self) -> dict:
         return {"kind": self.kind, "symbols": self.symbols, "word_sep": self.word_sep, "lexicon": self.lexicon}

@@ -19,6 +19,7 @@ NLTK_PACKAGES = {
     "ptb-sample": ["treebank"],
     "conll2000": ["conll2000"],
     "brown-universal": ["brown", "universal_tagset"],
+    "cmudict": ["cmudict"],  # pronunciations for the phone-based aligners
 }
 
 
