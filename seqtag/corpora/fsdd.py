@@ -20,7 +20,6 @@ same four speakers' takes 0-4 (FSDD's official test takes).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 from ..align.spans import Interval
 from ..exceptions import InputError
 from ._base import data_home, env_paths, not_found
-from .speech import SpeechCorpus, Utterance
+from .speech import SpeechCorpus, cached_utterance
 
 __all__ = ["load_fsdd_strings", "fsdd_root", "trim_silence", "DIGITS", "SPEAKERS"]
 
@@ -183,7 +182,6 @@ def load_fsdd_strings(
     >>> test[0].transcript  # doctest: +SKIP
     'seven two nine four'
     """
-    import soundfile as sf
 
     if split not in SPEAKERS:
         raise InputError(f"unknown split {split!r}; valid splits: {', '.join(SPEAKERS)}")
@@ -197,20 +195,12 @@ def load_fsdd_strings(
     utts = []
     for i in range(int(n)):
         uid = f"fsdd-{split}-{i:05d}"
-        wav, meta_file = folder / f"{uid}.wav", folder / f"{uid}.json"
-        if not (wav.is_file() and meta_file.is_file()):
+
+        def build(i=i):
             audio, spk, words, meta = _build(i, split, recs, seed, vad_db)
-            tmp = wav.with_suffix(".tmp.wav")
-            sf.write(str(tmp), audio, 16000, subtype="PCM_16")
-            doc = {"id": uid, "transcript": " ".join(w.label for w in words), "speaker": spk, "sr": 16000,
-                   "duration": audio.size / 16000, "words": [[w.label, w.start, w.end] for w in words], "meta": meta}
-            meta_file.write_text(json.dumps(doc, indent=0))
-            os.replace(tmp, wav)
-        doc = json.loads(meta_file.read_text())
-        utts.append(
-            Utterance(
-                id=uid, audio_path=str(wav), transcript=doc["transcript"], words=[Interval(*w) for w in doc["words"]],
-                phones=None, speaker=doc["speaker"], sr=doc["sr"], duration=doc["duration"], meta=doc["meta"],
-            )
-        )
+            doc = {"transcript": " ".join(w.label for w in words), "speaker": spk,
+                   "words": [[w.label, w.start, w.end] for w in words], "meta": meta}
+            return audio, 16000, doc
+
+        utts.append(cached_utterance(folder, uid, build))
     return SpeechCorpus("fsdd-strings", split, utts)

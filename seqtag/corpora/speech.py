@@ -15,6 +15,7 @@ them. :func:`load_speech_corpus` gives one entry point for
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -145,6 +146,33 @@ class SpeechCorpus(Sequence):
     def transcripts(self) -> list[str]:
         """The transcript of every utterance."""
         return [u.transcript for u in self.utterances]
+
+
+def cached_utterance(folder: Path, uid: str, build) -> Utterance:
+    """Load utterance ``uid`` from ``folder`` (``uid.wav`` + ``uid.json``), building it first if missing.
+
+    ``build()`` returns ``(audio, sr, doc)`` with ``doc`` holding ``transcript``,
+    ``speaker``, ``words`` (``[[label, start, end], ...]``), optional ``phones`` and
+    ``meta``.  The wav is written under a temporary name and renamed after the JSON,
+    so an interrupted run never leaves a wav without its labels.
+    """
+    import soundfile as sf
+
+    wav, meta_file = folder / f"{uid}.wav", folder / f"{uid}.json"
+    if not (wav.is_file() and meta_file.is_file()):
+        audio, sr, doc = build()
+        tmp = wav.with_suffix(".tmp.wav")
+        sf.write(str(tmp), audio, sr, subtype="PCM_16")
+        doc = {"id": uid, "sr": sr, "duration": audio.size / sr, **doc}
+        meta_file.write_text(json.dumps(doc, indent=0))
+        os.replace(tmp, wav)
+    doc = json.loads(meta_file.read_text())
+    phones = doc.get("phones")
+    return Utterance(
+        id=uid, audio_path=str(wav), transcript=doc["transcript"], words=[Interval(*w) for w in doc["words"]],
+        phones=None if phones is None else [Interval(*p) for p in phones], speaker=doc["speaker"], sr=doc["sr"],
+        duration=doc["duration"], meta=doc["meta"],
+    )
 
 
 def _tier(tiers: dict, names: Sequence[str]) -> list[Interval] | None:

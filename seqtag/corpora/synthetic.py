@@ -49,7 +49,7 @@ from .._fork import in_forked_child
 from ..align.spans import Interval
 from ..exceptions import CorpusNotFoundError, InputError
 from ._base import data_home
-from .speech import SpeechCorpus, Utterance, normalize_transcript
+from .speech import SpeechCorpus, cached_utterance, normalize_transcript
 
 __all__ = ["VOICES", "synthesize", "generate_synthetic", "load_synthetic", "sentence_pool", "clean_sentence"]
 
@@ -458,8 +458,6 @@ def generate_synthetic(
     >>> c[0].words[1].label  # doctest: +SKIP
     'cat'
     """
-    import soundfile as sf
-
     if split not in VOICES and voices is None:
         raise InputError(f"unknown split {split!r}; valid splits: {', '.join(VOICES)} (or pass voices=...)")
     if not isinstance(n, (int, np.integer)) or n < 0:
@@ -474,23 +472,14 @@ def generate_synthetic(
     utts = []
     for i in range(int(n)):
         uid = f"syn-{split}-{i:05d}"
-        wav, meta_file = folder / f"{uid}.wav", folder / f"{uid}.json"
-        if not (wav.is_file() and meta_file.is_file()):
+
+        def build(i=i):
             audio, text, words, phones, meta = _one(i, split, pool, voices, seed, snr_db, sr)
-            tmp = wav.with_suffix(".tmp.wav")
-            sf.write(str(tmp), audio, sr, subtype="PCM_16")
-            doc = {"id": uid, "transcript": text, "speaker": meta["voice"], "sr": sr,
-                   "duration": audio.size / sr, "words": _iv_json(words), "phones": _iv_json(phones), "meta": meta}
-            meta_file.write_text(json.dumps(doc, indent=0))
-            os.replace(tmp, wav)
-        doc = json.loads(meta_file.read_text())
-        utts.append(
-            Utterance(
-                id=uid, audio_path=str(wav), transcript=doc["transcript"],
-                words=[Interval(*w) for w in doc["words"]], phones=[Interval(*p) for p in doc["phones"]],
-                speaker=doc["speaker"], sr=doc["sr"], duration=doc["duration"], meta=doc["meta"],
-            )
-        )
+            doc = {"transcript": text, "speaker": meta["voice"], "words": _iv_json(words),
+                   "phones": _iv_json(phones), "meta": meta}
+            return audio, sr, doc
+
+        utts.append(cached_utterance(folder, uid, build))
     return SpeechCorpus("synthetic", split, utts)
 
 
