@@ -182,7 +182,6 @@ def load_fsdd_strings(
     >>> test[0].transcript  # doctest: +SKIP
     'seven two nine four'
     """
-
     if split not in SPEAKERS:
         raise InputError(f"unknown split {split!r}; valid splits: {', '.join(SPEAKERS)}")
     if not isinstance(n, (int, np.integer)) or n < 0:
