@@ -24,8 +24,10 @@ Data comes from ``NLTK_DATA`` / ``SEQTAG_DATA``.  Usage::
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -76,6 +78,9 @@ def run_model(corpus: str, name: str, args, data) -> dict:
     params = {**params, "random_state": args.seed, "verbose": args.verbose, "device": "cpu"}
     if corpus == "conll2000":
         params["feature_sep"] = SEP
+    if args.embeddings:
+        params["embeddings_path"] = args.embeddings
+    params.update(args.param)
     if args.quick:
         params["max_epochs"] = 2
     elif args.epochs:
@@ -91,8 +96,9 @@ def run_model(corpus: str, name: str, args, data) -> dict:
     tag_s = time.perf_counter() - t0
     vocab = {w for s in _words(Xtr, corpus) for w in s}
     ku = known_unknown_accuracy(_words(Xte, corpus), yte, pred, vocab)
+    setup = [f"{k}={v}" for k, v in args.param] + (["vectors=" + Path(args.embeddings).name] if args.embeddings else [])
     row = {
-        "corpus": corpus, "model": name,
+        "corpus": corpus, "model": name, "setup": " ".join(setup) or "defaults",
         "accuracy %": 100 * accuracy(yte, pred),
         "unknown %": 100 * ku["unknown"],
         "epochs": f"{tagger.best_epoch_}/{len(tagger.history_)}",
@@ -122,7 +128,7 @@ def run_anchor(args, data) -> dict:
     pred = [[t for _, t in tagger.tag(s)] for s in Xte]
     tag_s = time.perf_counter() - t0
     vocab = {w for s in Xtr for w in s}
-    row = {"corpus": "ptb", "model": "nltk-perceptron (anchor)", "accuracy %": 100 * accuracy(yte, pred),
+    row = {"corpus": "ptb", "model": "nltk-perceptron (anchor)", "setup": "5 iterations", "accuracy %": 100 * accuracy(yte, pred),
            "unknown %": 100 * known_unknown_accuracy(Xte, yte, pred, vocab)["unknown"], "epochs": "5",
            "train s": train_s, "tokens/s": sum(len(s) for s in Xte) / tag_s, "target": ""}
     print(f"anchor: {row}", flush=True)
@@ -149,6 +155,16 @@ def run_speed(args, models) -> list[dict]:
     return rows
 
 
+def _param(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small smoke run (300 sentences, 2 epochs)")
@@ -156,6 +172,9 @@ def main(argv=None) -> None:
     p.add_argument("--model", default="all", help=f"one of {list(MODELS)} or 'all' (comma-separated allowed)")
     p.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--embeddings", default=None, help="local GloVe-format vectors (e.g. from make_vectors.py)")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="override a tagger parameter (repeatable), e.g. --param hidden_size=200")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--no-anchor", action="store_true", help="skip the NLTK perceptron anchor")
     p.add_argument("--verbose", action="store_true", help="progress bars")
@@ -180,7 +199,7 @@ def main(argv=None) -> None:
             rows.append(run_anchor(args, data))
         for m in models:
             rows.append(run_model(corpus, m, args, data))
-    cols = ["corpus", "model", "accuracy %", "unknown %", "chunk F1", "epochs", "train s", "tokens/s", "target"]
+    cols = ["corpus", "model", "setup", "accuracy %", "unknown %", "chunk F1", "epochs", "train s", "tokens/s", "target"]
     print(markdown_table(rows, cols, floatfmt=".2f"))
 
 
