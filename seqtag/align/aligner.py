@@ -23,6 +23,7 @@ between the last unit's spike and the end of the word.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -240,6 +241,29 @@ def align_emissions(
     )
 
 
+def _refined(result: AlignmentResult, refine: str | None, audio: np.ndarray, sr: int) -> AlignmentResult:
+    """``result`` with its word boundaries snapped to pauses (``refine="energy"``); units follow their word."""
+    if refine is None:
+        return result
+    if refine != "energy":
+        raise InputError(f"refine must be None or 'energy', got {refine!r}")
+    from .refine import refine_word_boundaries
+
+    anchors = list(zip(result.raw["starts"], result.raw["ends"]))
+    words = refine_word_boundaries(result.words, anchors, audio, sr)
+    units, k, n = [], 0, len(result.units)
+    for old, new in zip(result.words, words):
+        first = k  # a word's units are contiguous and end by the word's end
+        while k < n and (k == first or result.units[k].end <= old.end + 1e-9):
+            k += 1
+        for j in range(first, k):
+            u = result.units[j]
+            start = new.start if j == first else min(max(u.start, new.start), new.end)
+            end = new.end if j == k - 1 else min(max(u.end, start), new.end)
+            units.append(Interval(u.label, round(start, 6), round(end, 6), u.score))
+    return dataclasses.replace(result, words=words, units=units)
+
+
 class CTCAligner:
     """Train a small CTC acoustic model and use it for forced alignment.
 
@@ -259,6 +283,9 @@ class CTCAligner:
         Overrides of :data:`~seqtag.align.acoustic.FEATURE_DEFAULTS`.
     start_shift, end_shift : float or None
         Boundary shifts in seconds; ``None``: ``-hop/2`` until calibrated.
+    refine : {None, "energy"}, default None
+        ``"energy"``: after the shifts, move word boundaries that face a pause to the
+        pause's edges (:func:`seqtag.align.refine.refine_word_boundaries`).
 
     Examples
     --------
@@ -270,7 +297,7 @@ class CTCAligner:
 
     def __init__(self, model=None, tokenizer=None, units: str = "chars", word_sep: bool = False,
                  model_params: dict | None = None, feature_config: dict | None = None,
-                 start_shift: float | None = None, end_shift: float | None = None):
+                 start_shift: float | None = None, end_shift: float | None = None, refine: str | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.units = units
@@ -279,6 +306,7 @@ class CTCAligner:
         self.feature_config = feature_config
         self.start_shift = start_shift
         self.end_shift = end_shift
+        self.refine = refine
 
     # ---------------------------------------------------------------- helpers
     @property
@@ -404,11 +432,12 @@ class CTCAligner:
             units.append(flat[k : k + n])
             k += n
         s_shift, e_shift = shifts if shifts is not None else (self.start_shift, self.end_shift)
-        return align_emissions(
+        result = align_emissions(
             lp, transcript, self.tokenizer.vocab, self.frame_shift, word_sep="|" if sep is not None else None,
             start_shift=s_shift, end_shift=e_shift, duration=x.size / self._features["sr"], word_units=units,
             unit_labels=self.tokenizer.unit_labels(transcript), unit_kind=self.tokenizer.kind,
         )
+        return _refined(result, self.refine, x, self._features["sr"]) if shifts is None else result
 
     def evaluate(self, utterances) -> dict[str, Any]:
         """Word boundary errors pooled over utterances with reference words (see ``boundary_report``)."""
@@ -440,7 +469,7 @@ class CTCAligner:
         out.mkdir(parents=True, exist_ok=True)
         doc = {"format": _FORMAT, "class": "CTCAligner", "model": self.model.config,
                "tokenizer": self.tokenizer.get_config(), "features": self._features,
-               "start_shift": self.start_shift, "end_shift": self.end_shift}
+               "start_shift": self.start_shift, "end_shift": self.end_shift, "refine": self.refine}
         (out / _CONFIG).write_text(json.dumps(doc, indent=1))
         torch.save(self.model.state_dict(), out / _WEIGHTS)
         return out
@@ -467,4 +496,4 @@ class CTCAligner:
         model.eval()
         tok = tokenizer_from_config(doc["tokenizer"])
         return cls(model, tok, units=tok.kind, word_sep=tok.word_sep, feature_config=doc["features"],
-                   start_shift=doc["start_shift"], end_shift=doc["end_shift"])
+                   start_shift=doc["start_shift"], end_shift=doc["end_shift"], refine=doc.get("refine"))
