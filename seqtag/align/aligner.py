@@ -283,9 +283,9 @@ class CTCAligner:
         Overrides of :data:`~seqtag.align.acoustic.FEATURE_DEFAULTS`.
     start_shift, end_shift : float or None
         Boundary shifts in seconds; ``None``: ``-hop/2`` until calibrated.
-    refine : {None, "energy"}, default None
+    refine : {"energy", None}, default "energy"
         ``"energy"``: after the shifts, move word boundaries that face a pause to the
-        pause's edges (:func:`seqtag.align.refine.refine_word_boundaries`).
+        pause's edges (:func:`seqtag.align.refine.refine_word_boundaries`); ``None``: shifts only.
 
     Examples
     --------
@@ -297,7 +297,8 @@ class CTCAligner:
 
     def __init__(self, model=None, tokenizer=None, units: str = "chars", word_sep: bool = False,
                  model_params: dict | None = None, feature_config: dict | None = None,
-                 start_shift: float | None = None, end_shift: float | None = None, refine: str | None = None):
+                 start_shift: float | None = None, end_shift: float | None = None,
+                 refine: str | None = "energy"):
         self.model = model
         self.tokenizer = tokenizer
         self.units = units
@@ -354,7 +355,7 @@ class CTCAligner:
         return lp[0].numpy()
 
     # --------------------------------------------------------------- training
-    def fit(self, utterances, epochs: int = 30, batch_size: int = 16, lr: float = 2e-3, seed: int = 0,
+    def fit(self, utterances, epochs: int = 30, batch_size: int = 4, lr: float = 2e-3, seed: int = 0,
             progress: bool = False, calibrate: bool = True) -> CTCAligner:
         """Train on utterances (objects with ``transcript`` and ``load_audio()``; e.g. a SpeechCorpus).
 
