@@ -241,15 +241,20 @@ def align_emissions(
     )
 
 
-def _refined(result: AlignmentResult, refine: str | None, audio: np.ndarray, sr: int) -> AlignmentResult:
-    """``result`` with its word boundaries snapped to pauses (``refine="energy"``); units follow their word."""
+def _refined(result: AlignmentResult, refine: str | None, audio: np.ndarray, sr: int,
+             anchors: list[tuple[float, float]] | None = None) -> AlignmentResult:
+    """``result`` with its word boundaries snapped to pauses (``refine="energy"``); units follow their word.
+
+    ``anchors``: per word, two times inside it (default: its raw first and last CTC spike).
+    """
     if refine is None:
         return result
     if refine != "energy":
         raise InputError(f"refine must be None or 'energy', got {refine!r}")
     from .refine import refine_word_boundaries
 
-    anchors = list(zip(result.raw["starts"], result.raw["ends"]))
+    if anchors is None:
+        anchors = list(zip(result.raw["starts"], result.raw["ends"]))
     words = refine_word_boundaries(result.words, anchors, audio, sr)
     units, k, n = [], 0, len(result.units)
     for old, new in zip(result.words, words):

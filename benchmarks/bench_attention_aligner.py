@@ -1,0 +1,174 @@
+"""Attention aligner vs CTC aligner: word boundaries on unseen voices / speakers, side by side.
+
+Usage::
+
+    SEQTAG_DATA=... NLTK_DATA=... python benchmarks/bench_attention_aligner.py --quick     # smoke run
+    SEQTAG_DATA=... NLTK_DATA=... python benchmarks/bench_attention_aligner.py \\
+        --corpora synthetic --cache-dir CACHE --ctc-model MODELS                         # full run
+
+Same held-out sets as ``bench_ctc_aligner.py``: ``load_speech_corpus(corpus, "train" /
+"test", n=300 / 60, seed=0)`` (synthetic: espeak-ng train voices -> 4 unseen test voices;
+fsdd-strings: 4 train speakers -> 2 unseen ones). For each corpus it trains a
+:class:`seqtag.align.attention.AttentionAligner` (single torch thread), and gets a
+:class:`seqtag.align.aligner.CTCAligner` either from ``--ctc-model DIR`` (``DIR/<corpus>``
+as written by ``bench_ctc_aligner.py --save DIR``, or an aligner folder itself) or by
+training one on the same data (``--ctc-epochs``). Both are scored on the test split with
+``evaluate`` (every word's start and end against the reference): MAE, median, % within
+20 / 50 ms, for the ``raw`` rule (frame-centre shift only) and the ``calibrated`` rule
+(median start/end offsets learned on the training utterances), plus training time and
+alignment speed (audio seconds per wall second, one utterance at a time). ``--variants``
+adds attention rows for other extraction settings (no pauses; no ``<eos>`` row; CTC
+prior). ``--attention-model DIR`` re-scores a saved attention aligner (``--save DIR`` of an
+earlier run) with this script's extraction settings instead of training one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine_info, markdown_table  # noqa: E402
+
+from seqtag.align.aligner import CTCAligner  # noqa: E402
+from seqtag.align.attention import AttentionAligner  # noqa: E402
+from seqtag.corpora.speech import load_speech_corpus  # noqa: E402
+
+
+def _rows(corpus, aligner_name, aligner, train, test, train_s, history=None, note=""):
+    """Raw and calibrated evaluation rows of a fitted aligner (calibration on ``train``)."""
+    rows = []
+    aligner.start_shift = aligner.end_shift = None
+    raw = aligner.evaluate(test)
+    t0 = time.perf_counter()
+    aligner.calibrate(train)
+    cal_s = time.perf_counter() - t0
+    cal = aligner.evaluate(test)
+    for rule, r in (("raw", raw), ("calibrated", cal)):
+        rows.append({"corpus": corpus, "aligner": aligner_name, "rule": rule, "note": note,
+                     "train_utts": len(train), "test_utts": len(test), "train_s": round(train_s, 1),
+                     "calibrate_s": round(cal_s, 1),
+                     **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
+                     "start_shift_ms": round(1000 * (aligner.start_shift if rule == "calibrated" else -aligner.frame_shift / 2), 1),
+                     "end_shift_ms": round(1000 * (aligner.end_shift if rule == "calibrated" else -aligner.frame_shift / 2), 1),
+                     "history": history})
+    return rows
+
+
+def _ctc(corpus, train, args):
+    if args.ctc_model:
+        folder = Path(args.ctc_model)
+        folder = folder / corpus if (folder / corpus / "aligner.json").is_file() else folder
+        return CTCAligner.load(folder), 0.0, None, f"ctc (loaded {folder.name})"
+    params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": 1}
+    ctc = CTCAligner(model_params=params)
+    t0 = time.perf_counter()
+    ctc.fit(train, epochs=args.ctc_epochs, batch_size=args.batch_size, lr=3e-3, seed=args.seed,
+            progress=args.progress, calibrate=False)
+    return ctc, time.perf_counter() - t0, [round(h, 2) for h in ctc.history_], "ctc (trained here)"
+
+
+def run(corpus: str, args) -> list[dict]:
+    opts = {} if args.cache_dir is None else {"cache_dir": Path(args.cache_dir) / corpus}
+    t0 = time.perf_counter()
+    train = load_speech_corpus(corpus, "train", n=args.n_train, seed=args.seed, **opts)
+    test = load_speech_corpus(corpus, "test", n=args.n_test, seed=args.seed, **opts)
+    print(f"{corpus}: train {train!r}\n{corpus}: test  {test!r}  (data ready in {time.perf_counter() - t0:.1f} s)",
+          flush=True)
+    params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": args.stride,
+              "score": args.score, "encoder": args.encoder, "att_dim": args.att_dim, "dec_hidden": args.dec_hidden}
+    if args.attention_model:
+        folder = Path(args.attention_model)
+        folder = folder / corpus if (folder / corpus / "aligner.json").is_file() else folder
+        loaded = AttentionAligner.load(folder)  # re-scored with this script's extraction settings
+        att = AttentionAligner(loaded.model, loaded.tokenizer, pause_threshold=args.pause_threshold)
+        att_s, hist, name = 0.0, None, f"attention (loaded {folder.name})"
+    else:
+        att = AttentionAligner(model_params=params, ctc_weight=args.ctc_weight, ctc_warmup=args.ctc_warmup,
+                               pause_threshold=args.pause_threshold)
+        t0 = time.perf_counter()
+        att.fit(train, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                progress=args.progress, calibrate=False)
+        att_s = time.perf_counter() - t0
+        hist = {"loss": [round(h, 2) for h in att.history_],
+                **{k: [round(h, 2) for h in v] for k, v in att.loss_parts_.items()}}
+        name = "attention"
+        print(f"{corpus}: attention training {att_s:.0f} s; loss per epoch {hist['loss']}", flush=True)
+    rows = _rows(corpus, name, att, train, test, att_s, hist, f"pause {args.pause_threshold}")
+    if args.save and not args.attention_model:
+        att.save(Path(args.save) / corpus)
+    if args.variants:
+        variants = (("no pauses", {"pause_threshold": None}), ("no <eos> row", {"eos_row": False}),
+                    ("ctc prior 0.3", {"ctc_prior": 0.3}))
+        for note, kw in variants:
+            variant = AttentionAligner(att.model, att.tokenizer, **{"pause_threshold": args.pause_threshold, **kw})
+            rows += _rows(corpus, name, variant, train, test, att_s, None, note)
+    ctc, ctc_s, ctc_hist, name = _ctc(corpus, train, args)
+    rows += _rows(corpus, name, ctc, train, test, ctc_s, ctc_hist)
+    if args.plots:
+        from seqtag.align.plots import plot_alignment, plot_alignments
+
+        out = Path(args.plots)
+        for u in test[: args.n_plots]:
+            r_att = att.align(u.audio_path, u.transcript)
+            plot_alignment(r_att, u.audio_path, out_png=out / f"{corpus}-{u.id}-attention.png", title=u.transcript)
+            plot_alignments(u.audio_path, None, {"ctc": ctc.align(u.audio_path, u.transcript), "attention": r_att},
+                            out / f"{corpus}-{u.id}-compare.png", reference=u.words, title=u.transcript)
+        print(f"{corpus}: plots in {out}", flush=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny smoke run")
+    p.add_argument("--corpora", default="synthetic,fsdd-strings")
+    p.add_argument("--n-train", type=int, default=300)
+    p.add_argument("--n-test", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--stride", type=int, default=2, choices=[1, 2])
+    p.add_argument("--score", default="additive")
+    p.add_argument("--encoder", default="lstm", choices=["lstm", "transformer"])
+    p.add_argument("--att-dim", type=int, default=128)
+    p.add_argument("--dec-hidden", type=int, default=192)
+    p.add_argument("--ctc-weight", type=float, default=0.5)
+    p.add_argument("--ctc-warmup", type=int, default=8, help="CTC-only epochs before the joint ones")
+    p.add_argument("--pause-threshold", type=float, default=0.01)
+    p.add_argument("--variants", action="store_true", help="also score other extraction settings")
+    p.add_argument("--attention-model", default=None,
+                   help="saved AttentionAligner(s) (DIR/<corpus> or a folder) to re-score instead of training one")
+    p.add_argument("--ctc-model", default=None, help="saved CTCAligner(s) to compare with (else one is trained)")
+    p.add_argument("--ctc-epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--save", default=None, help="folder to save the trained attention aligners in")
+    p.add_argument("--plots", default=None, help="folder for attention / comparison PNGs of a few test utterances")
+    p.add_argument("--n-plots", type=int, default=2)
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--json", default=None, help="also write the rows as JSON here")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n_train, args.n_test, args.epochs, args.ctc_epochs, args.ctc_warmup = 24, 6, 2, 2, 1
+        args.hidden, args.layers, args.att_dim, args.dec_hidden = 32, 1, 32, 32
+    print(machine_info())
+    print(" ".join(sys.argv))
+    rows = []
+    for corpus in args.corpora.split(","):
+        rows += run(corpus, args)
+    cols = ["corpus", "aligner", "rule", "note", "train_s", "mean_abs_ms", "median_abs_ms", "within_20ms",
+            "within_50ms", "start_mae_ms", "end_mae_ms", "x_realtime", "start_shift_ms", "end_shift_ms"]
+    print(markdown_table(rows, cols, floatfmt=".1f"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

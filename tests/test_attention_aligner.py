@@ -1,0 +1,209 @@
+"""Attention aligner: the network's score types, training, monotonic extraction, persistence, errors, plots."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("espeakng_loader")
+
+from seqtag.align._attention_net import SCORES, AttentionNet  # noqa: E402
+from seqtag.align.aligner import AlignmentResult, CTCAligner  # noqa: E402
+from seqtag.align.attention import AttentionAligner, train_attention  # noqa: E402
+from seqtag.align.formats import read_json  # noqa: E402
+from seqtag.align.monotonic import path_bounds  # noqa: E402
+from seqtag.align.plots import plot_alignment, plot_alignments  # noqa: E402
+from seqtag.corpora.synthetic import generate_synthetic  # noqa: E402
+from seqtag.exceptions import InputError, ModelFileError, NotFittedError  # noqa: E402
+
+from .conftest import SPEECH_TEXTS  # noqa: E402
+
+TINY = {"hidden": 24, "channels": 24, "layers": 1, "att_dim": 24, "dec_hidden": 32, "embed": 16, "filters": 4,
+        "kernel": 11}
+EPOCHS = 16
+CTC_TINY = {"hidden": 8, "channels": 8, "layers": 1}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return generate_synthetic(6, "train", seed=0, cache_dir=tmp_path_factory.mktemp("syn"), texts=SPEECH_TEXTS)
+
+
+@pytest.fixture(scope="module")
+def trained(corpus):
+    aligner = AttentionAligner(model_params=TINY, ctc_warmup=2).fit(corpus, epochs=EPOCHS, batch_size=2, lr=8e-3, seed=0)
+    return aligner
+
+
+def check_result(result: AlignmentResult, transcript: str):
+    words = transcript.split()
+    assert [w.label for w in result.words] == words
+    prev = 0.0
+    for w in result.words:
+        assert prev - 1e-9 <= w.start <= w.end <= result.duration + 1e-9 and 0.0 <= w.score <= 1.0
+        prev = w.end
+    assert [u.label for u in result.units] == list("".join(words))
+    path = result.raw["path"]
+    L = len("".join(words))
+    assert result.raw["attention"].shape == (L, path.size)
+    assert np.all(np.diff(path[path >= 0]) >= 0)  # monotonic, every character at least one frame
+    starts, ends = path_bounds(path, L)
+    assert np.all(ends > starts) and np.all(starts[1:] >= ends[:-1])
+
+
+@pytest.mark.parametrize("score", SCORES)
+@pytest.mark.parametrize("encoder", ["lstm", "transformer"])
+def test_every_score_type_gives_normalised_masked_attention(score, encoder):
+    torch.manual_seed(0)
+    net = AttentionNet(7, score=score, encoder=encoder, heads=2, **TINY)
+    feats, lengths = torch.randn(2, 31, 40), torch.tensor([31, 17])
+    out = net(feats, lengths, torch.tensor([[1, 2, 3, 4], [5, 6, 0, 0]]), torch.tensor([4, 2]))
+    att = out["attention"]  # (batch, steps, heads, frames)
+    assert att.shape == (2, 5, 2 if score == "multihead" else 1, 16)
+    assert torch.allclose(att.sum(-1), torch.ones(att.shape[:-1]))
+    assert float(att[1, :, :, 9:].detach().abs().max()) == 0.0  # padding frames of the shorter utterance get nothing
+    assert out["lengths"].tolist() == [16, 9] and out["logits"].shape == (2, 5, 7)
+    (out["logits"].logsumexp(-1).sum() + out["ctc"].sum()).backward()
+    assert all(p.grad is not None for n, p in net.named_parameters() if "attend" in n)
+
+
+def test_network_config_errors():
+    with pytest.raises(InputError, match="score must be one of"):
+        AttentionNet(5, score="cosine")
+    with pytest.raises(InputError, match="stride must be 1 or 2"):
+        AttentionNet(5, stride=4)
+    with pytest.raises(InputError, match="divisible by heads"):
+        AttentionNet(5, score="multihead", heads=3, att_dim=16, hidden=8)
+    with pytest.raises(InputError, match="odd number"):
+        AttentionNet(5, kernel=4)
+
+
+def test_training_lowers_the_loss_and_yields_monotonic_paths(trained, corpus):
+    h = trained.history_
+    assert len(h) == EPOCHS and all(math.isfinite(x) for x in h)
+    assert h[-1] < 0.6 * h[0]
+    assert trained.loss_parts_["ce"][-1] < 0.6 * trained.loss_parts_["ce"][0]
+    assert trained.start_shift is not None and trained.end_shift is not None  # calibrated on reference words
+    for u in corpus[:3]:
+        check_result(trained.align(u.audio_path, u.transcript), u.transcript)
+    audio, sr = corpus[0].load_audio(sr=8000)  # arrays at another rate are resampled
+    check_result(trained.align(audio, corpus[0].transcript, sr=sr), corpus[0].transcript)
+    att = trained.attention(corpus[1].audio_path, corpus[1].transcript)
+    assert np.allclose(att.sum(1), 1.0)
+    report = trained.evaluate(corpus[:2])
+    ctc = CTCAligner(model_params=CTC_TINY).fit(corpus[:1], epochs=1, calibrate=False)
+    assert set(report) == set(ctc.evaluate(corpus[:1]))  # same report as the CTC aligner
+    assert report["n_boundaries"] == 2 * sum(len(u.words) for u in corpus[:2])
+    assert trained.emissions(corpus[0].audio_path).shape[1] == len(trained.tokenizer.vocab)
+
+
+def test_training_is_deterministic_for_a_seed(corpus):
+    kw = {"model_params": TINY}
+    a = AttentionAligner(**kw).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
+    b = AttentionAligner(**kw).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
+    assert a.history_ == b.history_
+    u = corpus[0]
+    assert np.array_equal(a.attention(u.audio_path, u.transcript), b.attention(u.audio_path, u.transcript))
+
+
+def test_pause_threshold_none_assigns_every_frame_and_word_sep(trained, corpus):
+    u = corpus[2]
+    dense = AttentionAligner(trained.model, trained.tokenizer, pause_threshold=None, eos_row=False)
+    assert np.all(dense.align(u.audio_path, u.transcript).raw["path"] >= 0)
+    path = AttentionAligner(trained.model, trained.tokenizer, pause_threshold=None).align(u.audio_path, u.transcript).raw["path"]
+    n_eos = int(np.sum(path < 0))  # with the <eos> row, only trailing frames are left to <eos>
+    assert n_eos >= 1 and np.all(path[-n_eos:] < 0) and np.all(path[:-n_eos] >= 0)
+    sep = AttentionAligner(model_params=TINY, word_sep=True, ctc_warmup=0, ctc_prior=0.5)
+    sep.fit(corpus[:2], epochs=1, calibrate=False)
+    r = sep.align(u.audio_path, u.transcript)
+    assert [w.label for w in r.words] == u.transcript.split()
+    ids = sep.tokenizer.encode(u.transcript)[0]
+    assert r.raw["attention"].shape[0] == len(ids) and ids.count(sep.tokenizer.index["|"]) == len(r.words) - 1
+    assert [x.label for x in r.units] == list(u.transcript.replace(" ", ""))  # separators are no units
+
+
+def test_save_load_gives_identical_output(trained, corpus, tmp_path):
+    folder = trained.save(tmp_path / "model")
+    doc = json.loads((folder / "aligner.json").read_text())
+    assert doc["class"] == "AttentionAligner" and doc["model"]["score"] == "additive"
+    loaded = AttentionAligner.load(folder)
+    u = corpus[1]
+    assert np.array_equal(loaded.attention(u.audio_path, u.transcript), trained.attention(u.audio_path, u.transcript))
+    assert loaded.align(u.audio_path, u.transcript).words == trained.align(u.audio_path, u.transcript).words
+    assert (loaded.start_shift, loaded.pause_threshold) == (trained.start_shift, trained.pause_threshold)
+
+
+def test_load_rejects_missing_corrupt_and_foreign_folders(trained, corpus, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFileError, match="not a saved AttentionAligner"):
+        AttentionAligner.load(tmp_path / "empty")
+    ctc = CTCAligner(model_params=CTC_TINY).fit(corpus[:1], epochs=1, calibrate=False)
+    with pytest.raises(ModelFileError, match="class 'CTCAligner'"):
+        AttentionAligner.load(ctc.save(tmp_path / "ctc"))
+    with pytest.raises(ModelFileError):
+        CTCAligner.load(trained.save(tmp_path / "att"))
+    bad = trained.save(tmp_path / "garbage")
+    (bad / "model.pt").write_bytes(b"not a state dict")
+    with pytest.raises(ModelFileError, match="cannot load"):
+        AttentionAligner.load(bad)
+    other = trained.save(tmp_path / "other")
+    doc = json.loads((other / "aligner.json").read_text())
+    doc["model"]["hidden"] = 12  # weights no longer fit the configuration
+    (other / "aligner.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="cannot load"):
+        AttentionAligner.load(other)
+    (other / "aligner.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match="cannot load"):
+        AttentionAligner.load(other)
+
+
+def test_alignment_errors(trained, corpus):
+    u = corpus[0]
+    with pytest.raises(InputError, match=r"too short for the transcript: T = 13 frames \(0.25 s at 20 ms\).*L = 29 characters.*stride=1"):
+        trained.align(np.zeros(4000, dtype=np.float32), "the cat sat on the mat and the dog ran", sr=16000)
+    with pytest.raises(InputError, match="transcript is empty"):
+        trained.align(u.audio_path, "   ")
+    with pytest.raises(InputError, match="not in the model's vocabulary"):
+        trained.align(u.audio_path, "the cat sat 42 times")
+    with pytest.raises(InputError, match="pass sr="):
+        trained.align(np.zeros(16000, dtype=np.float32), "the cat")
+    with pytest.raises(NotFittedError, match="AttentionAligner"):
+        AttentionAligner().align(u.audio_path, "the cat")
+    with pytest.raises(InputError, match="fit needs at least one utterance"):
+        AttentionAligner().fit([])
+
+
+def test_train_attention_errors():
+    net = AttentionNet(5, **TINY)
+    feats = [np.zeros((20, 40), dtype=np.float32)]
+    with pytest.raises(InputError, match="ctc_weight"):
+        train_attention(net, feats, [[1, 2]], ctc_weight=1.5)
+    with pytest.raises(InputError, match="10 encoder frames cannot hold its 12 characters"):
+        train_attention(net, feats, [[1, 2, 3] * 4], epochs=1)
+    with pytest.raises(InputError, match="as many feature arrays"):
+        train_attention(net, feats, [])
+
+
+def test_result_writers_and_plots(trained, corpus, tmp_path):
+    u = corpus[2]
+    r = trained.align(u.audio_path, u.transcript)
+    r.write(tmp_path / "out.json")
+    assert read_json(tmp_path / "out.json")["words"] == r.words
+    png = plot_alignment(r, u.audio_path, out_png=tmp_path / "att.png", title=u.transcript)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = plot_alignment(r.raw["attention"], path=r.raw["path"], out_png=tmp_path / "m.png")
+    assert png.stat().st_size > 1000
+    audio, sr = u.load_audio()
+    png = plot_alignments(audio, sr, {"attention": r, "shifted": [w for w in r.words]}, tmp_path / "cmp.png",
+                          reference=u.words)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InputError, match="one entry per frame"):
+        plot_alignment(r.raw["attention"], path=np.zeros(3, dtype=int), out_png=tmp_path / "x.png")
+    with pytest.raises(InputError, match="no attention matrix"):
+        plot_alignment(AlignmentResult(r.words, r.units, r.duration, r.frame_shift, r.score), out_png=tmp_path / "y.png")
+    with pytest.raises(InputError, match="non-empty dict"):
+        plot_alignments(audio, sr, {}, tmp_path / "z.png")
