@@ -38,6 +38,9 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "ctc-align": ("CTC alignment kernel vs torchaudio", ["bench_ctc_align.py"]),
     "ctc-aligner": ("Trained CTC aligner: word boundaries", ["bench_ctc_aligner.py"]),
     "hmm-aligner": ("HMM (GMM-HMM) aligner: word boundaries", ["bench_hmm_aligner.py"]),
+    "attention-aligner": ("Attention aligner vs CTC aligner: word boundaries", ["bench_attention_aligner.py"]),
+    "aligners": ("Three aligners on the same utterances", ["bench_aligners.py"]),
+    "scaling": ("Scaling out on Dask: tokens/s, 1 process vs 1 and 2 workers", ["bench_scaling.py"]),
 }
 
 HEADER = """# Benchmarks
