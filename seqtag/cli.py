@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -97,9 +98,51 @@ def _read_conllu_blocks(stream):
         yield block
 
 
+def _sentences(stream, raw: bool):
+    """Lines of ``stream`` as token lists: whitespace-split, or cut by the raw-text tokenizer."""
+    if not raw:
+        return [ln.split() for ln in stream]
+    from .dataframe import tokenize
+
+    return [sent for ln in stream for sent in tokenize(ln)]
+
+
+def _tag_to_parquet(args) -> int:
+    from .distributed import dask_client, tag_file
+
+    if args.input == "conllu":
+        raise InputError("--output writes Parquet from text, one document per line; CoNLL-U input only goes "
+                         "to stdout: drop --output or pass --input FILE")
+    if not args.output.endswith(".parquet"):
+        raise InputError(f"--output must be a Parquet folder ending in .parquet, got {args.output!r}")
+    if args.workers is not None and args.workers < 0:
+        raise InputError(f"--workers must be >= 0 (0: no Dask, tag in this process), got {args.workers}")
+    if args.scheduler and args.workers is not None:
+        raise InputError("give either --scheduler (an existing cluster) or --workers (a local one), not both")
+    source = sys.stdin if args.input == "text" else args.input
+    opts = dict(tokenized=not args.raw, marginals=args.marginals, chunk_lines=args.chunk_lines,
+                overwrite=args.overwrite)
+    if args.workers == 0:
+        stats = tag_file(source, args.model_dir, args.output, **opts)
+        where = "this process"
+    else:
+        n = args.workers or os.cpu_count() or 1
+        with dask_client(args.scheduler, n_workers=n) as client:
+            stats = tag_file(source, args.model_dir, args.output, client=client, **opts)
+            where = args.scheduler or f"a local cluster of {n} workers"
+    rate = stats["tokens"] / stats["seconds"] if stats["seconds"] > 0 else float("nan")
+    print(f"tagged {stats['lines']} lines on {where}: {stats['tokens']} tokens, {stats['errors']} error rows "
+          f"in {stats['seconds']:.1f} s ({rate:,.0f} tokens/s) -> {args.output} ({stats['parts']} parts)")
+    return 0
+
+
 def cmd_tag(args) -> int:
     from .base import load
 
+    if args.output is not None:
+        return _tag_to_parquet(args)
+    if args.workers is not None or args.scheduler:
+        raise InputError("--workers and --scheduler go with --output OUT.parquet")
     tagger = load(args.model_dir)
     out = sys.stdout
     if args.input == "conllu":
@@ -115,7 +158,14 @@ def cmd_tag(args) -> int:
                 out.write(ln + "\n" if ln.startswith("#") else "\t".join(next(it)) + "\n")
             out.write("\n")
         return 0
-    lines = [ln.split() for ln in sys.stdin]
+    if args.input == "text":
+        lines = _sentences(sys.stdin, args.raw)
+    else:
+        try:
+            with open(args.input, encoding="utf-8") as fh:
+                lines = _sentences(fh, args.raw)
+        except OSError as exc:
+            raise InputError(f"cannot read --input {args.input!r}: {exc.strerror}") from None
     for tokens, tags in zip(lines, tagger.predict(lines)):
         if args.format == "slash":
             out.write(" ".join(f"{w}/{t}" for w, t in zip(tokens, tags)) + "\n")
@@ -199,13 +249,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
-        "tag", help="tag sentences from stdin",
-        description="Tag stdin: one whitespace-tokenized sentence per line, or CoNLL-U with --input conllu.",
+        "tag", help="tag sentences from stdin or a file, to stdout or Parquet (optionally on Dask)",
+        description="Tag stdin or --input FILE: one whitespace-tokenized sentence per line (or raw text with "
+                    "--raw), or CoNLL-U on stdin with --input conllu. With --output OUT.parquet the rows go to a "
+                    "Parquet folder, tagged on a local Dask cluster (--workers N) or an existing one "
+                    "(--scheduler ADDRESS).",
     )
     p.add_argument("model_dir", metavar="DIR", help="a saved model folder")
-    p.add_argument("--input", choices=["text", "conllu"], default="text", help="stdin format (default text)")
+    p.add_argument("--input", default="text", metavar="FILE|text|conllu",
+                   help="a text file (./text for a file named text), or the stdin format: text (default) "
+                        "or conllu")
+    p.add_argument("--raw", action="store_true", help="lines are raw text: split sentences and tokens")
     p.add_argument("--format", choices=["slash", "tsv", "conllu"], default="slash", help="output for text input")
     p.add_argument("--column", choices=["xpos", "upos"], default="xpos", help="CoNLL-U column to fill")
+    p.add_argument("--output", metavar="OUT.parquet",
+                   help="write one row per token (doc_id = line number) to this Parquet folder")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="with --output: local Dask workers (default: one per CPU; 0: no Dask, this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --output: an existing Dask scheduler, tcp://host:8786")
+    p.add_argument("--marginals", action="store_true", help="with --output: add the tag's probability (CRF taggers)")
+    p.add_argument("--chunk-lines", type=int, default=5000, metavar="N", help="with --output: lines per task")
+    p.add_argument("--overwrite", action="store_true", help="with --output: replace existing part files")
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("evaluate", help="score a saved tagger on a corpus split", description="Evaluate a tagger.")
