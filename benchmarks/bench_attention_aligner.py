@@ -43,18 +43,22 @@ def _rows(corpus, aligner_name, aligner, train, test, train_s, history=None, not
     """Raw and calibrated evaluation rows of a fitted aligner (calibration on ``train``)."""
     rows = []
     aligner.start_shift = aligner.end_shift = None
+    refine, aligner.refine = aligner.refine, None
     raw = aligner.evaluate(test)
     t0 = time.perf_counter()
     aligner.calibrate(train)
     cal_s = time.perf_counter() - t0
     cal = aligner.evaluate(test)
-    for rule, r in (("raw", raw), ("calibrated", cal)):
+    aligner.refine = "energy"
+    energy = aligner.evaluate(test)
+    aligner.refine = refine
+    for rule, r in (("raw", raw), ("calibrated", cal), ("calibrated + energy", energy)):
         rows.append({"corpus": corpus, "aligner": aligner_name, "rule": rule, "note": note,
                      "train_utts": len(train), "test_utts": len(test), "train_s": round(train_s, 1),
                      "calibrate_s": round(cal_s, 1),
                      **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
-                     "start_shift_ms": round(1000 * (aligner.start_shift if rule == "calibrated" else -aligner.frame_shift / 2), 1),
-                     "end_shift_ms": round(1000 * (aligner.end_shift if rule == "calibrated" else -aligner.frame_shift / 2), 1),
+                     "start_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.start_shift), 1),
+                     "end_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.end_shift), 1),
                      "history": history})
     return rows
 
@@ -67,7 +71,7 @@ def _ctc(corpus, train, args):
     params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": 1}
     ctc = CTCAligner(model_params=params)
     t0 = time.perf_counter()
-    ctc.fit(train, epochs=args.ctc_epochs, batch_size=args.batch_size, lr=3e-3, seed=args.seed,
+    ctc.fit(train, epochs=args.ctc_epochs, seed=args.seed,
             progress=args.progress, calibrate=False)
     return ctc, time.perf_counter() - t0, [round(h, 2) for h in ctc.history_], "ctc (trained here)"
 
