@@ -50,3 +50,25 @@ def best_time(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def speech_parser(doc: str, epochs: int, batch_size: int, lr: float, stride: int):
+    """Argument parser with the options every trained-aligner benchmark shares (corpora, sizes, model, training)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny smoke run")
+    p.add_argument("--corpora", default="synthetic,fsdd-strings")
+    p.add_argument("--n-train", type=int, default=300)
+    p.add_argument("--n-test", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--stride", type=int, default=stride, choices=[1, 2])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--json", default=None, help="also write the rows as JSON here")
+    return p

@@ -24,7 +24,6 @@ earlier run) with this script's extraction settings instead of training one.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, markdown_table  # noqa: E402
+from _common import machine_info, markdown_table, speech_parser  # noqa: E402
 
 from seqtag.align.aligner import CTCAligner  # noqa: E402
 from seqtag.align.attention import AttentionAligner  # noqa: E402
@@ -127,17 +126,7 @@ def run(corpus: str, args) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="tiny smoke run")
-    p.add_argument("--corpora", default="synthetic,fsdd-strings")
-    p.add_argument("--n-train", type=int, default=300)
-    p.add_argument("--n-test", type=int, default=60)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--stride", type=int, default=2, choices=[1, 2])
+    p = speech_parser(__doc__, epochs=40, batch_size=8, lr=3e-3, stride=2)
     p.add_argument("--score", default="additive")
     p.add_argument("--encoder", default="lstm", choices=["lstm", "transformer"])
     p.add_argument("--att-dim", type=int, default=128)
@@ -150,13 +139,9 @@ def main(argv=None) -> int:
                    help="saved AttentionAligner(s) (DIR/<corpus> or a folder) to re-score instead of training one")
     p.add_argument("--ctc-model", default=None, help="saved CTCAligner(s) to compare with (else one is trained)")
     p.add_argument("--ctc-epochs", type=int, default=30)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cache-dir", default=None)
     p.add_argument("--save", default=None, help="folder to save the trained attention aligners in")
     p.add_argument("--plots", default=None, help="folder for attention / comparison PNGs of a few test utterances")
     p.add_argument("--n-plots", type=int, default=2)
-    p.add_argument("--progress", action="store_true")
-    p.add_argument("--json", default=None, help="also write the rows as JSON here")
     args = p.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.epochs, args.ctc_epochs, args.ctc_warmup = 24, 6, 2, 2, 1

@@ -24,7 +24,6 @@ under ``--cache-dir`` (default: the data home).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info  # noqa: E402
+from _common import machine_info, speech_parser  # noqa: E402
 
 from seqtag.align.aligner import CTCAligner  # noqa: E402
 from seqtag.corpora.speech import load_speech_corpus  # noqa: E402
@@ -75,24 +74,10 @@ def run(corpus: str, args) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="tiny smoke run")
-    p.add_argument("--corpora", default="synthetic,fsdd-strings")
-    p.add_argument("--n-train", type=int, default=300)
-    p.add_argument("--n-test", type=int, default=60)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--stride", type=int, default=1, choices=[1, 2])
+    p = speech_parser(__doc__, epochs=30, batch_size=4, lr=2e-3, stride=1)
     p.add_argument("--word-sep", action="store_true", help="train with a '|' token between words")
     p.add_argument("--snr", type=float, nargs=2, default=None, metavar=("LO", "HI"), help="synthetic noise SNR range (dB)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cache-dir", default=None)
     p.add_argument("--save", default=None, help="folder to save the trained aligners in")
-    p.add_argument("--progress", action="store_true")
-    p.add_argument("--json", default=None, help="also write the rows as JSON here")
     args = p.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.epochs, args.hidden, args.layers = 24, 6, 3, 32, 1

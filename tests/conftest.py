@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,17 @@ def toy_data():
 def shared_dir() -> Path | None:
     env = os.environ.get("SEQTAG_DATA")
     return Path(env) if env else None
+
+
+def run_cli(argv, stdin: str = "", capsys=None):
+    """Run ``seqtag`` in-process with ``stdin`` as standard input; returns (exit code, stdout, stderr)."""
+    from seqtag.cli import main
+
+    old = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(argv)
+    finally:
+        sys.stdin = old
+    out, err = capsys.readouterr()
+    return code, out, err

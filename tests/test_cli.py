@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
 from seqtag.cli import main
 
 from .conftest import need_corpus
-
-
-def run(argv, stdin: str = "", capsys=None):
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin = old
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import run_cli as run
 
 
 def test_train_tag_evaluate(tmp_path, capsys):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import math
 import string
-import sys
 
 import numpy as np
 import pandas as pd
@@ -14,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqtag import BaselineTagger, CRFTagger, HMMTagger
-from seqtag.cli import main
 from seqtag.dataframe import align_dataframe, split_sentences, tag_columns, tag_dataframe, tokenize
 from seqtag.exceptions import InputError, NotFittedError
 
-from .conftest import SPEECH_TEXTS, need_corpus
+from .conftest import SPEECH_TEXTS, need_corpus, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +175,6 @@ def test_argument_errors(ptb, toy_data, tmp_path):
 
 
 # -------------------------------------------------------------------------------- CLI
-def run_cli(argv, stdin="", capsys=None):
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin = old
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_file_input_and_in_process_parquet(ptb, tmp_path, capsys):
