@@ -253,23 +253,6 @@ def test_tagger_uses_pretrained_vectors(toy_data, tmp_path):
         BiLSTMTagger(**dict(LSTM, word_dim=32, embeddings_path=str(f))).fit(X, y)
 
 
-def test_frozen_vectors_stay_fixed_and_survive_save_load(toy_data, tmp_path):
-    f = tmp_path / "vec.txt"
-    f.write_text("the " + " ".join(["0.5"] * 16) + "\nzebra " + " ".join(["-1"] * 16) + "\n")
-    X, y = toy_data
-    tagger = BiLSTMTagger(**dict(LSTM, max_epochs=2, embeddings_path=str(f), freeze_embeddings=True)).fit(X, y)
-    enc = tagger.net_.encoder
-    zebra = tagger.word_vocab_.lookup("zebra")
-    assert enc.fixed_words[zebra].tolist() == [-1.0] * 16  # the file's vector, untouched by training
-    assert float(enc.words.weight[zebra].detach().abs().max()) < 1e-6  # a word never trained keeps a zero correction
-    assert float(enc.words.weight[tagger.word_vocab_.lookup("the")].detach().abs().max()) > 0  # trained words learn one
-    loaded = seqtag.load(tagger.save(tmp_path / "m"))
-    test = [["the", "zebra", "runs"], *X[:3]]
-    assert loaded.predict(test) == tagger.predict(test)
-    with pytest.raises(InputError, match="freeze_embeddings must be True or False"):
-        BiLSTMTagger(**dict(LSTM, freeze_embeddings="yes")).fit(X, y)
-
-
 # ----------------------------------------------------------------------------- data pieces
 def test_vocab_and_batches():
     v = Vocab(["the", "Dog"], lowercase_fallback=True)

@@ -107,8 +107,6 @@ class NeuralTagger(Tagger):
         _check_int("min_count", self.min_count, 1)
         _check_float("word_dropout", self.word_dropout, 0.0, math.inf)
         _check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        if not isinstance(self.freeze_embeddings, bool):
-            raise InputError(f"freeze_embeddings must be True or False, got {self.freeze_embeddings!r}")
         if self.embeddings_path is not None and not isinstance(self.embeddings_path, str):
             raise InputError(f"embeddings_path must be a str path or None, got {self.embeddings_path!r}")
         if self.embeddings_path is not None and self.word_dim == 0:

@@ -35,7 +35,6 @@ class BiLSTMNet(TaggerNet):
         self.encoder = TokenEncoder(
             cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
             cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
-            cfg.get("freeze_embeddings", False),
         )
         self.dropout = nn.Dropout(cfg["dropout"])
         self.lstm = nn.LSTM(
@@ -87,10 +86,6 @@ class BiLSTMTagger(NeuralTagger):
     embeddings_path : str, optional
         Local GloVe / word2vec *text* file; its words join the vocabulary.
         Lookup falls back to the lowercase word.  Never downloaded.
-    freeze_embeddings : bool, default False
-        With ``embeddings_path``: keep the file's vectors fixed and learn only a
-        zero-initialised correction per word, so words met only at prediction time
-        keep vectors in the space the tagger was trained on.
     min_count : int, default 1
         Training words seen fewer times map to the unknown word.
     word_dropout : float, default 0.25
@@ -164,7 +159,6 @@ class BiLSTMTagger(NeuralTagger):
         num_layers: int = 1,
         dropout: float = 0.5,
         embeddings_path: str | None = None,
-        freeze_embeddings: bool = False,
         min_count: int = 1,
         word_dropout: float = 0.25,
         max_word_len: int = 20,
@@ -194,7 +188,6 @@ class BiLSTMTagger(NeuralTagger):
         self.num_layers = num_layers
         self.dropout = dropout
         self.embeddings_path = embeddings_path
-        self.freeze_embeddings = freeze_embeddings
         self.min_count = min_count
         self.word_dropout = word_dropout
         self.max_word_len = max_word_len
@@ -222,8 +215,7 @@ class BiLSTMTagger(NeuralTagger):
 
     def _arch_config(self) -> dict[str, Any]:
         return {
-            "word_dim": self.word_dim, "freeze_embeddings": bool(self.freeze_embeddings and self.embeddings_path),
-            "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
             "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "hidden_size": self.hidden_size,
             "num_layers": self.num_layers, "dropout": self.dropout, "head": self.head,
         }

@@ -89,9 +89,6 @@ class TokenEncoder(nn.Module):
         Extra feature table (``n_feats=0`` for none).
     pretrained : ndarray (n_words, word_dim), optional
         Initial word vectors.
-    freeze_pretrained : bool, default False
-        Keep the word vectors fixed (a buffer) and learn only a zero-initialised
-        correction added to them.
     """
 
     def __init__(
@@ -105,20 +102,13 @@ class TokenEncoder(nn.Module):
         n_feats: int = 0,
         feat_dim: int = 0,
         pretrained: np.ndarray | None = None,
-        freeze_pretrained: bool = False,
     ) -> None:
         super().__init__()
         self.out_dim = 0
         self.words = None
-        self.register_buffer("fixed_words", None)
         if word_dim > 0:
             self.words = nn.Embedding(n_words, word_dim, padding_idx=0)
-            if freeze_pretrained:  # fixed vectors + learned correction; a loaded model gets them from its state_dict
-                fixed = torch.zeros(n_words, word_dim) if pretrained is None else torch.as_tensor(pretrained).float()
-                self.register_buffer("fixed_words", fixed.clone())
-                with torch.no_grad():
-                    self.words.weight.zero_()
-            elif pretrained is not None:
+            if pretrained is not None:
                 with torch.no_grad():
                     self.words.weight.copy_(torch.as_tensor(pretrained))
             self.out_dim += word_dim
@@ -138,10 +128,7 @@ class TokenEncoder(nn.Module):
         # -> (B, T, out_dim)
         parts = []
         if self.words is not None:
-            w = self.words(batch["words"])  # (B, T, word_dim)
-            if self.fixed_words is not None:
-                w = w + F.embedding(batch["words"], self.fixed_words)
-            parts.append(w)
+            parts.append(self.words(batch["words"]))  # (B, T, word_dim)
         if self.chars is not None:
             per_type = self.chars(batch["type_chars"])  # (U, C)
             parts.append(per_type[batch["types"]])  # (B, T, C)

@@ -36,7 +36,6 @@ class TransformerNet(TaggerNet):
         self.encoder = TokenEncoder(
             cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
             cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
-            cfg.get("freeze_embeddings", False),
         )
         self.proj = nn.Linear(self.encoder.out_dim, d)
         if cfg["positional"] == "sinusoidal":
@@ -86,7 +85,7 @@ class TransformerTagger(NeuralTagger):
     positional : {"sinusoidal", "learned"}, default "sinusoidal"
     max_len : int, default 512
         Learned positions only: positions beyond share the last vector.
-    word_dim, char_encoder, char_dim, char_hidden, embeddings_path, freeze_embeddings, min_count, word_dropout, \
+    word_dim, char_encoder, char_dim, char_hidden, embeddings_path, min_count, word_dropout, \
 max_word_len, feature_sep, feature_dim, head, constraints :
         As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
     dropout : float, default 0.2
@@ -129,7 +128,6 @@ patience, validation_fraction, random_state, device, verbose :
         char_hidden: int = 50,
         dropout: float = 0.2,
         embeddings_path: str | None = None,
-        freeze_embeddings: bool = False,
         min_count: int = 1,
         word_dropout: float = 0.25,
         max_word_len: int = 20,
@@ -163,7 +161,6 @@ patience, validation_fraction, random_state, device, verbose :
         self.char_hidden = char_hidden
         self.dropout = dropout
         self.embeddings_path = embeddings_path
-        self.freeze_embeddings = freeze_embeddings
         self.min_count = min_count
         self.word_dropout = word_dropout
         self.max_word_len = max_word_len
@@ -199,8 +196,7 @@ patience, validation_fraction, random_state, device, verbose :
 
     def _arch_config(self) -> dict[str, Any]:
         return {
-            "word_dim": self.word_dim, "freeze_embeddings": bool(self.freeze_embeddings and self.embeddings_path),
-            "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
             "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "d_model": self.d_model,
             "nhead": self.nhead, "num_layers": self.num_layers, "dim_feedforward": self.dim_feedforward,
             "dropout": self.dropout, "positional": self.positional, "max_len": self.max_len, "head": self.head,
