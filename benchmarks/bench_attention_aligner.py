@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, markdown_table, speech_parser  # noqa: E402
+from _common import machine_info, markdown_table, speech_parser, three_rules  # noqa: E402
 
 from seqtag.align.aligner import CTCAligner  # noqa: E402
 from seqtag.align.attention import AttentionAligner  # noqa: E402
@@ -39,26 +39,11 @@ from seqtag.corpora.speech import load_speech_corpus  # noqa: E402
 
 
 def _rows(corpus, aligner_name, aligner, train, test, train_s, history=None, note=""):
-    """Raw and calibrated evaluation rows of a fitted aligner (calibration on ``train``)."""
-    rows = []
-    aligner.start_shift = aligner.end_shift = None
-    refine, aligner.refine = aligner.refine, None
-    raw = aligner.evaluate(test)
-    t0 = time.perf_counter()
-    aligner.calibrate(train)
-    cal_s = time.perf_counter() - t0
-    cal = aligner.evaluate(test)
-    aligner.refine = "energy"
-    energy = aligner.evaluate(test)
-    aligner.refine = refine
-    for rule, r in (("raw", raw), ("calibrated", cal), ("calibrated + energy", energy)):
-        rows.append({"corpus": corpus, "aligner": aligner_name, "rule": rule, "note": note,
-                     "train_utts": len(train), "test_utts": len(test), "train_s": round(train_s, 1),
-                     "calibrate_s": round(cal_s, 1),
-                     **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
-                     "start_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.start_shift), 1),
-                     "end_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.end_shift), 1),
-                     "history": history})
+    """Raw, calibrated and calibrated + energy rows of a fitted aligner (calibration on ``train``)."""
+    scored, cal_s = three_rules(aligner, train, test)
+    rows = [{"corpus": corpus, "aligner": aligner_name, "note": note, "train_utts": len(train),
+             "test_utts": len(test), "train_s": round(train_s, 1), "calibrate_s": round(cal_s, 1), **r,
+             "history": history} for r in scored]
     return rows
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, speech_parser  # noqa: E402
+from _common import machine_info, speech_parser, three_rules  # noqa: E402
 
 from seqtag.align.aligner import CTCAligner  # noqa: E402
 from seqtag.corpora.speech import load_speech_corpus  # noqa: E402
@@ -53,23 +53,12 @@ def run(corpus: str, args) -> list[dict]:
                 progress=args.progress, calibrate=False)
     train_s = time.perf_counter() - t0
     print(f"{corpus}: loss per epoch {[round(h, 2) for h in aligner.history_]}", flush=True)
-    rows = []
-    aligner.refine = None
-    raw = aligner.evaluate(test)
-    t0 = time.perf_counter()
-    aligner.calibrate(train)
-    cal_s = time.perf_counter() - t0
-    cal = aligner.evaluate(test)
-    aligner.refine = "energy"
-    energy = aligner.evaluate(test)
+    scored, cal_s = three_rules(aligner, train, test)
     if args.save:
         aligner.save(Path(args.save) / corpus)
-    for rule, r in (("raw", raw), ("calibrated", cal), ("calibrated + energy", energy)):
-        rows.append({"corpus": corpus, "rule": rule, "train_utts": len(train), "train_audio_s": round(train.total_seconds, 1),
-                     "test_utts": len(test), "test_speakers": ",".join(test.speakers), "train_s": round(train_s, 1),
-                     "calibrate_s": round(cal_s, 1), **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
-                     "start_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.start_shift), 1),
-                     "end_shift_ms": round(1000 * (-aligner.frame_shift / 2 if rule == "raw" else aligner.end_shift), 1)})
+    rows = [{"corpus": corpus, "train_utts": len(train), "train_audio_s": round(train.total_seconds, 1),
+             "test_utts": len(test), "test_speakers": ",".join(test.speakers), "train_s": round(train_s, 1),
+             "calibrate_s": round(cal_s, 1), **r} for r in scored]
     return rows
 
 
