@@ -48,6 +48,16 @@ def test_without_a_pause_nothing_moves():
     assert refine_word_boundaries(rough, [(0.1, 0.3), (0.5, 0.7)], audio, SR) == rough
 
 
+def test_a_pause_that_does_not_fit_both_words_moves_neither():
+    audio = _speech([("p", 0.2), ("w", 0.3), ("p", 0.2), ("w", 0.3), ("p", 0.2)])
+    # the second word's span (badly shifted) ends before the pause does: its start cannot move to
+    # the pause's end, so the first word's end does not move either
+    rough = [Interval("a", 0.2, 0.55), Interval("b", 0.55, 0.62)]
+    out = refine_word_boundaries(rough, [(0.3, 0.4), (0.8, 0.9)], audio, SR)
+    assert (out[0].end, out[1].start) == (0.55, 0.55)
+    assert all(w.start <= w.end for w in out) and out[0].end <= out[1].start
+
+
 def test_silent_runs_and_energy():
     e = frame_energy_db(_speech([("p", 0.2), ("w", 0.2), ("p", 0.2)]), SR)
     runs = silent_runs(e)

@@ -123,8 +123,10 @@ def refine_word_boundaries(words: list[Interval], anchors: list[tuple[float, flo
         # frame t's window is [t*hop - w/2, t*hop + w/2]: sound stops between the windows of
         # frames a-1 and a, and starts between those of b-1 and b; take the middles
         pause_start, pause_end = a * hop - half - hop / 2, (b - 1) * hop + half + hop / 2
-        if k > 0 and pause_start > starts[k - 1]:
-            ends[k - 1] = round(pause_start, 6)
-        if k < len(words) and pause_end < ends[k]:
-            starts[k] = round(pause_end, 6)
+        # move both sides or neither, so the words stay ordered and keep a positive length
+        if (k == 0 or pause_start > starts[k - 1]) and (k == len(words) or pause_end < ends[k]):
+            if k > 0:
+                ends[k - 1] = round(pause_start, 6)
+            if k < len(words):
+                starts[k] = round(pause_end, 6)
     return [Interval(w.label, s, max(t, s), w.score) for w, s, t in zip(words, starts, ends)]
