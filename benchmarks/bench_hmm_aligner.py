@@ -30,7 +30,6 @@ its 5 recordings (~83 s) and compared with the TextGrids shipped there. Those ar
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -43,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info  # noqa: E402
 
-from seqtag.align.boundary_metrics import boundary_report  # noqa: E402
+from seqtag.align.compare import pooled_report  # noqa: E402
 from seqtag.align.formats import read_textgrid  # noqa: E402
 from seqtag.align.hmm_gmm import HMMAligner, _chains, _Graph  # noqa: E402
+from seqtag.align.mfa_check import matched_words  # noqa: E402
 from seqtag.align.spans import Interval  # noqa: E402
 from seqtag.corpora.speech import load_speech_corpus, read_speech_folder  # noqa: E402
 
@@ -54,12 +54,7 @@ _KEYS = ("n_boundaries", "mean_abs_ms", "median_abs_ms", "within_10ms", "within_
 
 def _pooled(refs: list[list[Interval]], hyps: list[list[Interval]]) -> dict:
     """boundary_report over all utterances (intervals shifted so utterances do not overlap)."""
-    r_all, h_all, off = [], [], 0.0
-    for r, h in zip(refs, hyps):
-        r_all += [Interval(v.label, v.start + off, v.end + off) for v in r]
-        h_all += [Interval(v.label, v.start + off, v.end + off) for v in h]
-        off += 1000.0
-    rep = boundary_report(r_all, h_all, tolerance=0.02)
+    rep = pooled_report(refs, hyps, tolerance=0.02)
     return {k: round(float(rep[k]), 2) if k != "n_boundaries" else int(rep[k]) for k in _KEYS}
 
 
@@ -154,11 +149,7 @@ def run_mfa(args) -> dict | None:
             continue  # no MFA word tier for this file
         mfa = [Interval(w.label.lower(), w.start, w.end) for w in tiers["words"] if w.label.strip()]
         mine = res.words
-        sm = difflib.SequenceMatcher(a=[w.label for w in mfa], b=[w.label for w in mine], autojunk=False)
-        r_m, h_m = [], []
-        for blk in sm.get_matching_blocks():
-            r_m += mfa[blk.a:blk.a + blk.size]
-            h_m += mine[blk.b:blk.b + blk.size]
+        r_m, h_m = matched_words(mfa, mine)
         refs.append(r_m)
         hyps.append(h_m)
         per_file[u.id] = {"matched_words": len(r_m), "mfa_words": len(mfa), **_pooled([r_m], [h_m])}

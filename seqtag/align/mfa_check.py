@@ -15,7 +15,7 @@ import pandas as pd
 
 from .compare import pooled_report
 
-__all__ = ["MFA_CAVEAT", "default_mfa_dir", "mfa_agreement"]
+__all__ = ["MFA_CAVEAT", "default_mfa_dir", "matched_words", "mfa_agreement"]
 
 #: Printed with every agreement-with-MFA table.
 MFA_CAVEAT = ("The reference TextGrids of this folder are the Montreal Forced Aligner's own output (its "
@@ -82,12 +82,7 @@ def mfa_agreement(aligner, folder: str | os.PathLike, tolerance: float = _TOLERA
             except SeqtagError as exc:
                 row["status"] = f"{type(exc).__name__}: {exc}"
             else:
-                sm = difflib.SequenceMatcher(a=[w.label for w in mfa], b=[w.label for w in mine], autojunk=False)
-                r_m, h_m = [], []
-                for blk in sm.get_matching_blocks():
-                    r_m += mfa[blk.a:blk.a + blk.size]
-                    h_m += mine[blk.b:blk.b + blk.size]
-                pair = (r_m, h_m)
+                r_m, h_m = pair = matched_words(mfa, mine)
                 refs.append(r_m)
                 hyps.append(h_m)
                 row.update(matched_words=len(r_m), status="ok")
@@ -99,6 +94,28 @@ def mfa_agreement(aligner, folder: str | os.PathLike, tolerance: float = _TOLERA
     cols = ["file", "audio_s", "mfa_words", "matched_words", "boundaries", "mean_abs_ms", "median_abs_ms",
             "within_20ms", "within_50ms", "f1_20ms", "status"]
     return pd.DataFrame(rows)[cols].set_index("file")
+
+
+def matched_words(ref: list, hyp: list) -> tuple[list, list]:
+    """The words of two word tiers that match by label, in order (longest matching blocks).
+
+    MFA's tier may differ from the transcript (``<unk>``, split words), so only the words
+    :class:`difflib.SequenceMatcher` pairs up are compared.
+
+    Examples
+    --------
+    >>> from seqtag.align.spans import Interval
+    >>> r, h = matched_words([Interval("a", 0, 1), Interval("<unk>", 1, 2), Interval("c", 2, 3)],
+    ...                      [Interval("a", 0, 1), Interval("b", 1, 2), Interval("c", 2, 3)])
+    >>> [w.label for w in r], [w.label for w in h]
+    (['a', 'c'], ['a', 'c'])
+    """
+    sm = difflib.SequenceMatcher(a=[w.label for w in ref], b=[w.label for w in hyp], autojunk=False)
+    r_m, h_m = [], []
+    for blk in sm.get_matching_blocks():
+        r_m += ref[blk.a:blk.a + blk.size]
+        h_m += hyp[blk.b:blk.b + blk.size]
+    return r_m, h_m
 
 
 def _agreement(ref, hyp, tolerance) -> dict:
