@@ -195,10 +195,22 @@ def align_emissions(
         )
     path, scores = ctc_align(lp, np.asarray(targets, dtype=np.int64), blank=blank)
     spans = [s for s, keep in zip(merge_tokens(path, scores, blank=blank), is_unit) if keep]
+    return word_timing(spans, words, word_units, unit_labels, unit_kind, frame_shift, start_shift, end_shift,
+                       T * float(frame_shift) if duration is None else duration)
+
+
+def word_timing(spans: list, words: list[str], word_units: list[list[int]], unit_labels: list[str], unit_kind: str,
+                frame_shift: float, start_shift: float | None, end_shift: float | None,
+                duration: float) -> AlignmentResult:
+    """Word and unit intervals in seconds from per-unit frame spans (the rule of :func:`align_emissions`).
+
+    ``spans`` holds one :class:`~seqtag.align.spans.TokenSpan` per unit (frames, in order),
+    ``word_units`` the units of each word (only their count is used here).
+    """
     hop = float(frame_shift)
     s_shift = -hop / 2 if start_shift is None else float(start_shift)
     e_shift = -hop / 2 if end_shift is None else float(end_shift)
-    duration = T * hop if duration is None else float(duration)
+    duration = float(duration)
     raw_starts, raw_ends, confs, groups, i = [], [], [], [], 0
     for u in word_units:
         g = spans[i : i + len(u)]

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import InputError, ModelFileError, NotFittedError
-from .aligner import AlignmentResult, CTCAligner, _refined, align_emissions
+from .aligner import AlignmentResult, CTCAligner, _refined, word_timing
+from .spans import TokenSpan
 from .monotonic import monotonic_alignment, path_bounds
 
 __all__ = ["AttentionAligner", "train_attention"]
@@ -419,24 +420,16 @@ class AttentionAligner(CTCAligner):
         starts, ends = path_bounds(path, len(rows))
         path[path >= L] = -1  # frames of <eos>: after the speech
         conf = np.array([att[k, a:b].sum() for k, (a, b) in enumerate(zip(starts[:L], ends[:L]))])
-        # the hard path as one-hot "emissions": class k + 1 = k-th unit, class 0 = pause or separator;
-        # forced CTC alignment of it is the path itself, so the CTC aligner's word-timing rule applies.
-        unit_pos = np.flatnonzero(is_unit)
-        em = np.full((att.shape[1], unit_pos.size + 1), -np.inf)
-        em[:, 0] = 0.0
-        for k, pos in enumerate(unit_pos):
-            em[starts[pos] : ends[pos], 0] = -np.inf
-            em[starts[pos] : ends[pos], k + 1] = math.log(max(conf[pos], np.finfo(float).tiny))
+        # the hard path's unit spans (separators left out) go through the CTC aligner's word-timing rule
+        spans = [TokenSpan(k + 1, int(starts[pos]), int(ends[pos]), float(conf[pos]))
+                 for k, pos in enumerate(np.flatnonzero(is_unit))]
         word_units, k = [], 1
         for n in lengths:
             word_units.append(list(range(k, k + n)))
             k += n
         s_shift, e_shift = shifts if shifts is not None else (self.start_shift, self.end_shift)
-        result = align_emissions(
-            em, transcript, ["<pause>"] + [f"u{k}" for k in range(unit_pos.size)], self.frame_shift,
-            start_shift=s_shift, end_shift=e_shift, duration=x.size / self._features["sr"], word_units=word_units,
-            unit_labels=self.tokenizer.unit_labels(transcript), unit_kind=self.tokenizer.kind,
-        )
+        result = word_timing(spans, transcript.split(), word_units, self.tokenizer.unit_labels(transcript),
+                             self.tokenizer.kind, self.frame_shift, s_shift, e_shift, x.size / self._features["sr"])
         if shifts is None:  # snap to pauses; anchors: the middle third of each word's hard-path extent
             mid = [(a + (b - a) / 3, b - (b - a) / 3) for a, b in zip(result.raw["starts"], result.raw["ends"])]
             result = _refined(result, self.refine, x, self._features["sr"], anchors=mid)
