@@ -200,7 +200,15 @@ def cmd_compare(args) -> int:
     from .comparison import compare
     from .report import format_table, write_report
 
-    sizes = [float(v) for v in args.curve.split(",")] if args.curve else None
+    if args.curve is None:
+        sizes = "preset"
+    elif args.curve.strip().lower() in ("", "none", "0"):
+        sizes = None
+    else:
+        try:
+            sizes = [float(v) for v in args.curve.split(",")]
+        except ValueError:
+            raise InputError(f"--curve takes comma-separated fractions such as 0.1,0.5,1 or 'none', got {args.curve!r}")
     result = compare(
         args.models, args.corpus, preset=args.preset, cv=args.cv, corpus_options=_corpus_options(args),
         curve_sizes=sizes, n_resamples=args.bootstrap, progress=not args.quiet, return_result=True,
@@ -287,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_args(p)
     p.add_argument("--preset", default="quick", help="quick (minutes) or full (the published settings)")
     p.add_argument("--cv", type=int, metavar="K", help="document-level K-fold cross-validation instead of the test split")
-    p.add_argument("--curve", metavar="FRACTIONS", help="learning-curve training fractions, e.g. 0.1,0.25,0.5,1")
+    p.add_argument("--curve", metavar="FRACTIONS",
+                   help="learning-curve training fractions, e.g. 0.1,0.25,0.5,1, or 'none' "
+                        "(default: the preset's, quick 0.1,0.3,1 and full 0.1,0.25,0.5,1)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--report", metavar="DIR", help="write results.csv/.md, plots and index.html here")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

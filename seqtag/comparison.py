@@ -28,7 +28,7 @@ from .evaluation import evaluate
 from .exceptions import InputError
 from .models import MODELS, make_tagger, model_names
 
-__all__ = ["compare", "ComparisonResult", "PRESETS", "learning_curve"]
+__all__ = ["compare", "ComparisonResult", "PRESETS", "PRESET_CURVES", "learning_curve"]
 
 #: preset -> model name -> parameter overrides.  ``quick`` keeps a 7-model run on the PTB sample
 #: under 3 minutes on 2 CPU cores (short neural training); ``full`` uses the settings behind the
@@ -42,6 +42,13 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "transformer-crf": {"max_epochs": 3},
     },
     "full": {},
+}
+
+#: preset -> learning-curve training fractions used by ``seqtag compare`` unless ``--curve`` says
+#: otherwise.  The point at 1.0 is the main run itself, never trained twice.
+PRESET_CURVES: dict[str, tuple[float, ...]] = {
+    "quick": (0.1, 0.3, 1.0),
+    "full": (0.1, 0.25, 0.5, 1.0),
 }
 
 
@@ -202,9 +209,11 @@ def compare(
         Run document-level ``cv``-fold cross-validation over train + dev
         instead of the fixed split; the table then holds means and standard
         deviations, and the test split is not touched.
-    curve_sizes : sequence of float, optional
+    curve_sizes : sequence of float, "preset" or None
         Fractions of the training sentences for learning curves, e.g.
-        ``(0.1, 0.25, 0.5, 1.0)``.
+        ``(0.1, 0.25, 0.5, 1.0)``; ``"preset"`` takes the preset's
+        (:data:`PRESET_CURVES`, what ``seqtag compare`` does).  The point at
+        1.0 reuses the main run's accuracy.
     significance : bool
         Add McNemar and paired-bootstrap p-values of each model against the
         most accurate one.
@@ -242,9 +251,13 @@ def compare(
     if significance and len(table) > 1:
         _add_significance(table, preds, test, n_resamples, random_state)
     curves = None
+    if isinstance(curve_sizes, str):
+        if curve_sizes != "preset":
+            raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
+        curve_sizes = PRESET_CURVES[preset]
     if curve_sizes:
         curves = learning_curve(protos, train, test, dev=dev, sizes=curve_sizes, random_state=random_state,
-                                progress=progress)
+                                progress=progress, full_scores=dict(table["accuracy"]))
     result = ComparisonResult(table, preds, test, None, curves, info)
     return result if return_result else table
 
@@ -284,11 +297,28 @@ def _compare_cv(protos, corpus, k, corpus_options, random_state, progress, info,
 
 def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = None,
                    sizes: Sequence[float] = (0.1, 0.25, 0.5, 1.0), random_state: int = 0,
-                   progress: bool = False) -> pd.DataFrame:
+                   progress: bool = False, full_scores: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Accuracy against training-set size for each model (where does one overtake another?).
 
     Training subsets are whole documents drawn in one fixed random order, so
     each larger subset contains the smaller ones.
+
+    Parameters
+    ----------
+    models : dict of str to Tagger
+        Unfitted prototypes (cloned for every size).
+    train, test : Corpus
+    dev : Corpus, optional
+        Passed to taggers that early-stop on a dev set.
+    sizes : sequence of float
+        Fractions in (0, 1].
+    random_state : int
+        Seeds the document order.
+    progress : bool
+        Print a line per fit.
+    full_scores : mapping of str to float, optional
+        Test accuracy of models already trained on the whole of ``train``
+        (with the same ``dev``); used for the fraction 1.0 instead of training again.
 
     Returns
     -------
@@ -305,9 +335,12 @@ def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = 
         keep = set(order[: max(1, round(frac * len(order)))])
         sub = train.subset([i for i, d in enumerate(train.doc_ids) if d in keep])
         for name, proto in models.items():
-            if progress:
-                print(f"[curve] {name}: {len(sub)} sentences", flush=True)
-            tagger = _fit(clone(proto), sub, dev)
+            if len(sub) == len(train) and full_scores is not None and name in full_scores:
+                acc = float(full_scores[name])
+            else:
+                if progress:
+                    print(f"[curve] {name}: {len(sub)} sentences", flush=True)
+                acc = _fit(clone(proto), sub, dev).score(test.X, test.y)
             rows.append({"model": name, "fraction": frac, "train_sentences": len(sub),
-                         "train_tokens": sub.n_tokens, "accuracy": tagger.score(test.X, test.y)})
+                         "train_tokens": sub.n_tokens, "accuracy": acc})
     return pd.DataFrame(rows)

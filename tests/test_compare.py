@@ -50,6 +50,29 @@ def test_compare_two_fast_models_and_report(toy_data, tmp_path):
         assert (out / png).stat().st_size > 1000
 
 
+def test_curve_reuses_the_main_run_and_presets_give_sizes(toy_data, monkeypatch):
+    import seqtag.comparison as cmp
+
+    train, test = _tiny(toy_data)
+    fits = []
+    real_fit = cmp._fit
+
+    def counting_fit(tagger, tr, dev):
+        fits.append(len(tr))
+        return real_fit(tagger, tr, dev)
+
+    monkeypatch.setattr(cmp, "_fit", counting_fit)
+    res = compare(["baseline", "hmm1"], (train, test), curve_sizes="preset", significance=False,
+                  return_result=True)
+    # main runs on all 48 sentences, then 0.1 and 0.3 of the documents; 1.0 is not trained again
+    assert fits[:2] == [48, 48] and len(fits) == 2 + 2 * (len(cmp.PRESET_CURVES["quick"]) - 1)
+    assert 48 not in fits[2:]
+    full = res.curves[res.curves["fraction"] == 1.0].set_index("model")["accuracy"]
+    pd.testing.assert_series_equal(full, res.table["accuracy"], check_names=False)
+    with pytest.raises(InputError, match="curve_sizes must be fractions, None or 'preset', got 'all'"):
+        compare(["baseline"], (train, test), curve_sizes="all")
+
+
 def test_cv_folds_do_not_leak_documents(toy_data, monkeypatch):
     train, _ = _tiny(toy_data)
     seen = []
@@ -85,3 +108,9 @@ def test_bad_names_list_the_valid_ones(toy_data):
 def test_cli_compare_bad_model(capsys):
     code, _, err = run(["compare", "--models", "baseline,nope", "--corpus", "ptb-sample"], capsys=capsys)
     assert code == 2 and "unknown model 'nope'; valid models: baseline" in err
+
+
+def test_cli_compare_bad_curve(capsys):
+    code, _, err = run(["compare", "--models", "baseline", "--corpus", "ptb-sample", "--curve", "half"],
+                       capsys=capsys)
+    assert code == 2 and "--curve takes comma-separated fractions such as 0.1,0.5,1 or 'none'" in err
