@@ -79,8 +79,9 @@ def run(corpus: str, args) -> list[dict]:
         att = AttentionAligner(model_params=params, ctc_weight=args.ctc_weight, ctc_warmup=args.ctc_warmup,
                                pause_threshold=args.pause_threshold)
         t0 = time.perf_counter()
+        speeds = tuple(float(v) for v in args.speed_perturb.split(",")) if args.speed_perturb else ()
         att.fit(train, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                progress=args.progress, calibrate=False)
+                progress=args.progress, calibrate=False, speed_perturb=speeds)
         att_s = time.perf_counter() - t0
         hist = {"loss": [round(h, 2) for h in att.history_],
                 **{k: [round(h, 2) for h in v] for k, v in att.loss_parts_.items()}}
@@ -119,6 +120,8 @@ def main(argv=None) -> int:
     p.add_argument("--ctc-weight", type=float, default=0.5)
     p.add_argument("--ctc-warmup", type=int, default=8, help="CTC-only epochs before the joint ones")
     p.add_argument("--pause-threshold", type=float, default=0.01)
+    p.add_argument("--speed-perturb", default="", metavar="FACTORS",
+                   help="train also on the audio played at these speeds, e.g. 0.9,1.1 (one version per draw)")
     p.add_argument("--variants", action="store_true", help="also score other extraction settings")
     p.add_argument("--attention-model", default=None,
                    help="saved AttentionAligner(s) (DIR/<corpus> or a folder) to re-score instead of training one")

@@ -110,6 +110,35 @@ def test_training_is_deterministic_for_a_seed(corpus):
     assert np.array_equal(a.attention(u.audio_path, u.transcript), b.attention(u.audio_path, u.transcript))
 
 
+def test_speed_perturbation_draws_the_variants_and_is_deterministic(corpus, monkeypatch):
+    import seqtag.align.attention as att_mod
+
+    seen = []
+    real_pad = att_mod._pad_batch
+
+    def spy(feats, targets, idx):
+        seen.extend(len(feats[j]) for j in idx)
+        return real_pad(feats, targets, idx)
+
+    monkeypatch.setattr(att_mod, "_pad_batch", spy)
+    kw = {"model_params": TINY, "ctc_warmup": 0}
+    a = AttentionAligner(**kw).fit(corpus[:3], epochs=4, batch_size=3, seed=1, calibrate=False,
+                                   speed_perturb=(0.8, 1.25))
+    # 0.8 makes 1.25x as many frames, 1.25 makes 0.8x: all three versions of utterances were drawn
+    from seqtag.align.acoustic import features
+
+    lengths = {len(features(u.load_audio(16000)[0], a._features)) for u in corpus[:3]}
+    assert lengths < set(seen) and max(seen) > 1.2 * max(lengths) and min(seen) < 0.85 * min(lengths)
+    b = AttentionAligner(**kw).fit(corpus[:3], epochs=4, batch_size=3, seed=1, calibrate=False,
+                                   speed_perturb=(0.8, 1.25))
+    assert a.history_ == b.history_
+    with pytest.raises(InputError, match=r"speed_perturb factors must be between 0.5 and 2.0 \(e.g. \(0.9, 1.1\)\), got \[3.0\]"):
+        AttentionAligner(**kw).fit(corpus[:1], epochs=1, speed_perturb=(3,))
+    net = AttentionNet(5, **TINY)
+    with pytest.raises(InputError, match="variants must hold one list per utterance"):
+        train_attention(net, [np.zeros((40, 40), dtype=np.float32)], [[1, 2]], variants=[])
+
+
 def test_pause_threshold_none_assigns_every_frame_and_word_sep(trained, corpus):
     u = corpus[2]
     dense = AttentionAligner(trained.model, trained.tokenizer, pause_threshold=None, eos_row=False)

@@ -70,13 +70,24 @@ def _guide_penalty(att, t_len, f_len, sigma: float):
     return (att * w * valid[:, :, None]).sum()
 
 
-def _run_epoch(net, feats, targets, batches, rng, opt, sched, clip, step) -> dict[str, float]:
-    """One pass over the batches in random order; ``step(x, f_len, y, t_len)`` -> (loss, {part: value})."""
+def _run_epoch(net, feats, targets, batches, rng, opt, sched, clip, step, variants=None) -> dict[str, float]:
+    """One pass over the batches in random order; ``step(x, f_len, y, t_len)`` -> (loss, {part: value}).
+
+    With ``variants`` (per utterance, a list of alternative feature arrays), every
+    utterance of a batch uses its original or one of its variants, drawn uniformly.
+    """
     import torch
 
     sums: dict[str, float] = {}
     for j in rng.permutation(len(batches)):
-        loss, parts = step(*_pad_batch(feats, targets, batches[j]))
+        batch_feats = feats
+        if variants is not None:
+            batch_feats = dict(enumerate(feats))
+            for i in batches[j]:
+                pick = int(rng.integers(len(variants[i]) + 1))
+                if pick:
+                    batch_feats[i] = variants[i][pick - 1]
+        loss, parts = step(*_pad_batch(batch_feats, targets, batches[j]))
         opt.zero_grad()
         (loss / len(batches[j])).backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
@@ -104,6 +115,7 @@ def train_attention(
     seed: int = 0,
     progress: bool = False,
     num_threads: int | None = 1,
+    variants: Sequence[Sequence[np.ndarray]] | None = None,
 ) -> dict[str, list[float]]:
     """Train an :class:`~seqtag.align._attention_net.AttentionNet` with teacher forcing.
 
@@ -133,6 +145,10 @@ def train_attention(
         Print the losses of every epoch.
     num_threads : int or None, default 1
         torch threads while training, restored afterwards.
+    variants : list of lists of arrays, optional
+        Per utterance, alternative feature arrays of the same transcript (e.g. the audio played
+        faster and slower); each time an utterance is drawn, it comes as itself or one of its
+        variants with equal chance.
 
     Returns
     -------
@@ -146,7 +162,11 @@ def train_attention(
         raise InputError(f"need as many feature arrays as targets (and at least one), got {len(feats)} and {len(targets)}")
     if not 0.0 <= ctc_weight <= 1.0:
         raise InputError(f"ctc_weight must be in [0, 1], got {ctc_weight!r}")
-    frames = net.out_lengths(torch.tensor([len(f) for f in feats])).tolist()
+    if variants is not None and len(variants) != len(feats):
+        raise InputError(f"variants must hold one list per utterance ({len(feats)}), got {len(variants)}")
+    shortest = [min([len(f), *(len(v) for v in (variants[i] if variants is not None else ()))])
+                for i, f in enumerate(feats)]
+    frames = net.out_lengths(torch.tensor(shortest)).tolist()
     for i, (t, tg) in enumerate(zip(frames, targets)):
         if len(tg) == 0 or t < len(tg):
             raise InputError(f"utterance {i}: {t} encoder frames cannot hold its {len(tg)} characters; "
@@ -194,7 +214,7 @@ def train_attention(
                 for epoch in range(n_epochs):
                     t0 = time.perf_counter()
                     joint_step.guide = guide_weight * max(0.0, 1.0 - epoch / max(guide_epochs * n_epochs, 1e-9))
-                    for k, v in _run_epoch(net, feats, targets, batches, rng, opt, sched, clip, step).items():
+                    for k, v in _run_epoch(net, feats, targets, batches, rng, opt, sched, clip, step, variants).items():
                         hist[k].append(v)
                     last = hist["warmup_ctc" if step is warmup_step else "loss"][-1]
                     if progress:
@@ -288,8 +308,15 @@ class AttentionAligner(CTCAligner):
 
     # --------------------------------------------------------------- training
     def fit(self, utterances, epochs: int = 40, batch_size: int = 8, lr: float = 3e-3, seed: int = 0,
-            progress: bool = False, calibrate: bool = True) -> AttentionAligner:
+            progress: bool = False, calibrate: bool = True,
+            speed_perturb: Sequence[float] = ()) -> AttentionAligner:
         """Train on utterances (objects with ``transcript`` and ``load_audio()``; e.g. a SpeechCorpus).
+
+        ``speed_perturb`` (e.g. ``(0.9, 1.1)``) adds copies of every training utterance played
+        that much faster or slower (resampled, so tempo and pitch change together, as in
+        Kaldi's speed perturbation); each time an utterance is drawn, one of its versions is
+        used, so an epoch costs the same. It keeps the location-aware attention from learning
+        the training voices' speaking rate.
 
         Returns
         -------
@@ -314,14 +341,25 @@ class AttentionAligner(CTCAligner):
             self.tokenizer = kinds[self.units].from_transcripts([u.transcript for u in utts], word_sep=self.word_sep)
         cfg = self._features
         targets = [self.tokenizer.encode(u.transcript)[0] for u in utts]
-        feats = [features(u.load_audio(cfg["sr"])[0], cfg) for u in utts]
+        factors = [float(f) for f in speed_perturb]
+        if any(not 0.5 <= f <= 2.0 for f in factors):
+            raise InputError(f"speed_perturb factors must be between 0.5 and 2.0 (e.g. (0.9, 1.1)), got {factors}")
+        audio = [u.load_audio(cfg["sr"])[0] for u in utts]
+        feats = [features(a, cfg) for a in audio]
+        variants = None
+        if factors:
+            from ..audio.io import resample
+
+            sr = int(cfg["sr"])
+            variants = [[features(resample(a, sr, round(sr / f)), cfg) for f in factors] for a in audio]
+        del audio
         if self.model is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self.model = AttentionNet(len(self.tokenizer.vocab), **{**(self.model_params or {}), "n_mels": cfg["n_mels"]})
         parts = train_attention(self.model, feats, targets, epochs=epochs, batch_size=batch_size, lr=lr,
                                 ctc_weight=self.ctc_weight, ctc_warmup=self.ctc_warmup, guide_weight=self.guide_weight,
-                                seed=seed, progress=progress)
+                                seed=seed, progress=progress, variants=variants)
         self.history_ = parts.pop("loss")
         self.loss_parts_ = parts
         if calibrate and any(getattr(u, "words", None) for u in utts):
