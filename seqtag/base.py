@@ -17,6 +17,7 @@ pickled, and loading only ever builds classes registered with
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import zipfile
@@ -245,6 +246,20 @@ class Tagger(BaseEstimator):
         return path
 
 
+def _import_tagger_module(class_name: str) -> None:
+    """Import the module that registers ``class_name`` (only that one: a saved HMM must not pull in torch)."""
+    from . import _import_all_taggers
+    from .models import MODELS
+
+    if class_name in TAGGERS:
+        return
+    for module, cls_name, _, _ in MODELS.values():
+        if cls_name == class_name:
+            importlib.import_module(module)
+            return
+    _import_all_taggers()  # a class registered outside the presets
+
+
 def load(path: str | os.PathLike) -> Tagger:
     """Load a model saved by :meth:`Tagger.save`.
 
@@ -266,9 +281,6 @@ def load(path: str | os.PathLike) -> Tagger:
     ModelFileError
         If the folder is missing, corrupt, or not a seqtag model.
     """
-    from . import _import_all_taggers
-
-    _import_all_taggers()
     path = Path(path)
     cfg_file = path / _CONFIG
     if not cfg_file.is_file():
@@ -289,6 +301,8 @@ def load(path: str | os.PathLike) -> Tagger:
             f"({__version__}) reads version {FORMAT_VERSION}; retrain or use a matching seqtag"
         )
     name = config.get("class")
+    if isinstance(name, str):
+        _import_tagger_module(name)
     cls = TAGGERS.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ModelFileError(

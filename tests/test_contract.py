@@ -116,3 +116,16 @@ def test_load_rejects_corrupt_and_foreign(factory, toy_data, tmp_path):
     np.savez(path / "arrays.npz", evil=np.array([object()], dtype=object))
     with pytest.raises(ModelFileError, match="pickle refused|corrupt"):
         seqtag.load(path)
+
+
+def test_loading_a_classical_model_does_not_import_torch(toy_data, tmp_path):
+    import subprocess
+    import sys
+
+    X, y = toy_data
+    seqtag.HMMTagger().fit(X, y).save(tmp_path / "hmm")
+    code = ("import sys, seqtag; m = seqtag.load(sys.argv[1]); m.predict([['the', 'dog']]); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "hmm")], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
