@@ -12,7 +12,7 @@ import pandas as pd
 from . import metrics
 from .comparison import ComparisonResult
 
-__all__ = ["write_report", "format_table"]
+__all__ = ["write_report", "format_table", "markdown_table"]
 
 _SHOWN = [
     ("accuracy", "accuracy", "{:.2%}"),
@@ -43,7 +43,16 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _markdown(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table, its index as the first column.
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"accuracy": ["96.1%"]}, index=pd.Index(["crf"], name="model"))))
+    | model | accuracy |
+    |---|---|
+    | crf | 96.1% |
+    """
     cols = [df.index.name or "model", *df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(df.index, df.values)]
@@ -95,7 +104,7 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
     table = result.table
     table.to_csv(out / "results.csv")
     shown = format_table(table)
-    md = [f"# {title}", "", _describe(result), "", _markdown(shown), ""]
+    md = [f"# {title}", "", _describe(result), "", markdown_table(shown), ""]
     images = []
 
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(table), 3.6))

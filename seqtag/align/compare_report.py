@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report import _html, _markdown, _save
+from ..report import _html, markdown_table, _save
 from .compare import AlignerDetails
 from .mfa_check import MFA_CAVEAT
 
@@ -172,7 +172,7 @@ def write_aligner_report(table: pd.DataFrame, details: AlignerDetails, out_dir: 
     details.per_utterance().to_csv(out / "per_utterance.csv", index=False)
     shown = format_aligner_table(table)
     description = _describe(details, table)
-    md = [f"# {title}", "", description, "", _markdown(shown), ""]
+    md = [f"# {title}", "", description, "", markdown_table(shown), ""]
     images = [p for p in (_histograms(details, out / "word_boundary_errors.png", plt),
                           _example(details, out / "example_alignment.png")) if p is not None]
     md += [f"![{p.stem}]({p.name})" for p in images]
@@ -184,7 +184,7 @@ def write_aligner_report(table: pd.DataFrame, details: AlignerDetails, out_dir: 
         md += ["", f"## Agreement with MFA on `{where}`", "", f"**{MFA_CAVEAT}**", "",
                "Word boundaries of the words matched between MFA's word tier and the transcript "
                "(every start and end; `all` pools the files).", "",
-               _markdown(mfa.apply(lambda col: col.str.replace("|", r"\|", regex=False))), ""]
+               markdown_table(mfa.apply(lambda col: col.str.replace("|", r"\|", regex=False))), ""]
         extra += (f"<h2>Agreement with MFA on {html.escape(str(where))}</h2>\n<p><strong>{html.escape(MFA_CAVEAT)}"
                   f"</strong></p>\n{mfa.to_html(border=0)}\n"
                   '<p>Raw numbers: <a href="mfa_agreement.csv">mfa_agreement.csv</a></p>\n')
