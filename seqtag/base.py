@@ -168,6 +168,22 @@ class Tagger(BaseEstimator):
                 out[i] = list(tags)
         return out
 
+    def _marginal_dicts(self, X, posteriors) -> list[list[dict[str, float]]]:
+        """``predict_marginals`` of the taggers that have one: validation, empty sentences, dicts.
+
+        ``posteriors(sents)`` gets the non-empty sentences and returns a ``(tokens, K)`` array
+        of their tag probabilities, sentences one after another, columns in ``tags_`` order.
+        """
+        self._check_fitted()
+        Xs = check_sentences(X)
+        keep = [s for s in Xs if s]
+        post = np.asarray(posteriors(keep)) if keep else np.zeros((0, len(self.tags_)))
+        out, o = [], 0
+        for s in Xs:
+            out.append([dict(zip(self.tags_, map(float, row))) for row in post[o : o + len(s)]])
+            o += len(s)
+        return out
+
     def score(self, X, y) -> float:
         """Token accuracy of :meth:`predict` against gold tags ``y``.
 

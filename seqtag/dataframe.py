@@ -311,7 +311,7 @@ def _check_tagger(tagger, marginals: bool):
         tagger._check_fitted()  # NotFittedError now, not one error row per document
     if marginals and not callable(getattr(tagger, "predict_marginals", None)):
         raise InputError(
-            f"marginals=True needs a tagger with predict_marginals (CRFTagger has it); "
+            f"marginals=True needs a tagger with predict_marginals (the HMM, CRF and neural taggers have it); "
             f"{type(tagger).__name__} does not: pass marginals=False"
         )
     return tagger

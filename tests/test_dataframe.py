@@ -164,8 +164,8 @@ def test_argument_errors(ptb, toy_data, tmp_path):
         tag_dataframe([["a"]], tagger)
     with pytest.raises(InputError, match="batch_size must be an int >= 1, got 0"):
         tag_dataframe(df, tagger, batch_size=0)
-    with pytest.raises(InputError, match="marginals=True needs a tagger with predict_marginals.*HMMTagger does not"):
-        tag_dataframe(df, tagger, marginals=True)
+    with pytest.raises(InputError, match="marginals=True needs a tagger with predict_marginals.*BaselineTagger does not"):
+        tag_dataframe(df, BaselineTagger().fit(*toy_data), marginals=True)
     with pytest.raises(NotFittedError, match="not fitted yet"):
         tag_dataframe(df, HMMTagger())
     with pytest.raises(InputError, match="must be a fitted seqtag tagger"):

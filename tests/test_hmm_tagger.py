@@ -133,6 +133,30 @@ def test_transitions_normalised_and_lambdas_sum_to_one(toy_data, order):
     np.testing.assert_allclose(rows[K, K], 1.0)  # (BOS, BOS)
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_predict_marginals_match_brute_force(toy_data, order):
+    X, y = toy_data
+    tagger = HMMTagger(order=order).fit(X, y)
+    sents = [["the", "zebra", "runs"], [], ["a", "cat"]]
+    out = tagger.predict_marginals(sents)
+    assert [len(s) for s in out] == [3, 0, 2]
+    K = len(tagger.tags_)
+    for sent, marg in zip(sents, out):
+        if not sent:
+            continue
+        emit = tagger._emissions([sent])
+        if order == 1:  # a first-order chain in the trigram table's layout: the first index is ignored
+            log_trans3 = np.broadcast_to(tagger.log_trans3_[K], tagger.log_trans3_.shape)
+        else:
+            log_trans3 = tagger.log_trans3_
+        want = nv.brute_force(log_trans3, emit)[3]
+        got = np.array([[m[t] for t in tagger.tags_] for m in marg])
+        np.testing.assert_allclose(got, want, atol=1e-9)
+    # posterior decoding picks the most probable tag of each token
+    post = tagger.set_params(decode="posterior").predict(sents)
+    assert post == [[max(m, key=m.get) for m in s] for s in out]
+
+
 def test_shape_classes():
     cases = {("1,000", False): "num", ("mid-1990s", False): "num", ("well-known", False): "hyph",
              ("NASA", False): "upper", ("Rome", False): "cap", ("Rome", True): "cap-first",

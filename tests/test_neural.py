@@ -98,6 +98,36 @@ def test_toy_data(cls, params, toy_data):
     assert tagger.score(X[45:], y[45:]) == 1.0
 
 
+@pytest.mark.parametrize("head", ["crf", "softmax"])
+def test_predict_marginals(head, toy_data):
+    from seqtag.crf.layer import CRF
+
+    X, y = toy_data
+    tagger = BiLSTMTagger(**dict(LSTM, head=head, max_epochs=3)).fit(X[:30], y[:30])
+    sents = [X[40], [], ["a", "zebra", "runs"]]
+    out = tagger.predict_marginals(sents)
+    assert [len(s) for s in out] == [len(X[40]), 0, 3]
+    for s in out:
+        for m in s:
+            assert list(m) == tagger.tags_ and sum(m.values()) == pytest.approx(1.0)
+    import torch
+
+    batch = make_batch(tagger._encode([sents[2]], None), np.array([0]), torch.device("cpu"))
+    with torch.no_grad():
+        tagger.net_.eval()
+        em = tagger.net_.emissions(batch).double()
+    if head == "softmax":
+        want = em.softmax(-1)[0].numpy()
+    else:  # forward-backward of the trained CRF = brute-force marginals
+        from .naive_crf import marginals
+
+        crf: CRF = tagger.net_.head.crf
+        want = marginals(em[0].numpy(), *[t.detach().double().numpy() for t in
+                                           (crf.transitions, crf.start_transitions, crf.end_transitions)])
+    got = np.array([[m[t] for t in tagger.tags_] for m in out[2]])
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 def test_unknown_words_get_char_representations():
     X, y = suffix_task(200, seed=0)
     Xt, yt = suffix_task(80, seed=5)

@@ -214,17 +214,11 @@ class CRFTagger(Tagger):
         """
         from ..hmm.kernels import batch_posteriors
 
-        Xs = self._checked(X)
-        keep = [s for s in Xs if s]
-        post = np.zeros((0, len(self.tags_)))
-        if keep:
-            E, lengths = self._scores(keep)
-            _, post = batch_posteriors(self.start_, self.transitions_, E, lengths, log_end=self.end_)
-        out, o = [], 0
-        for s in Xs:
-            out.append([dict(zip(self.tags_, map(float, row))) for row in post[o:o + len(s)]])
-            o += len(s)
-        return out
+        def posteriors(sents):
+            E, lengths = self._scores(sents)
+            return batch_posteriors(self.start_, self.transitions_, E, lengths, log_end=self.end_)[1]
+
+        return self._marginal_dicts(X, posteriors)
 
     def predict_nbest(self, X, k: int = 5) -> list[tuple[list[list[str]], list[float]]]:
         """The ``k`` highest-scoring tag sequences of every sentence.

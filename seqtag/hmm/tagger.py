@@ -284,19 +284,46 @@ class HMMTagger(Tagger):
                 return self.log_emit_[j]
         return self.unknown_.log_emission(word, initial)
 
-    def _predict(self, X: list[list[str]]) -> list[list[str]]:
-        emit = self._emissions(X)  # (N, K)
+    def _posteriors(self, X: list[list[str]], emit: np.ndarray | None = None) -> np.ndarray:
+        """(tokens, K) posterior tag probabilities of non-empty sentences (forward-backward)."""
+        emit = self._emissions(X) if emit is None else emit
         lengths = np.fromiter((len(s) for s in X), np.int64, len(X))
         K = len(self.tags_)
         if self.order == 1:  # a plain first-order chain: the generic kernels
             bigram = self.log_trans3_[K]  # (K+1, K+1): row K = start, column K = end
-            model = (bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])
-            if self.decode == "posterior":
-                paths = batch_posteriors(*model)[1].argmax(1)
-            else:
-                paths = batch_viterbi(*model)[0]
-        elif self.decode == "posterior":
-            paths = trigram_posteriors_batch(self.log_trans3_, emit, lengths)[1].argmax(1)
+            return batch_posteriors(bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])[1]
+        return trigram_posteriors_batch(self.log_trans3_, emit, lengths)[1]
+
+    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
+        """Posterior probability of every tag at every token (forward-backward over the HMM).
+
+        Parameters
+        ----------
+        X : list of list of str
+
+        Returns
+        -------
+        list of list of dict
+            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
+            With ``decode="posterior"`` the predicted tag is the most probable one.
+
+        Examples
+        --------
+        >>> tagger = HMMTagger(order=1).fit([["the", "dog"], ["a", "cat"]], [["DT", "NN"], ["DT", "NN"]])
+        >>> {t: round(p, 3) for t, p in tagger.predict_marginals([["the", "cat"]])[0][0].items()}
+        {'DT': 1.0, 'NN': 0.0}
+        """
+        return self._marginal_dicts(X, self._posteriors)
+
+    def _predict(self, X: list[list[str]]) -> list[list[str]]:
+        emit = self._emissions(X)  # (N, K)
+        lengths = np.fromiter((len(s) for s in X), np.int64, len(X))
+        K = len(self.tags_)
+        if self.decode == "posterior":
+            paths = self._posteriors(X, emit).argmax(1)
+        elif self.order == 1:  # a plain first-order chain: the generic kernels
+            bigram = self.log_trans3_[K]  # (K+1, K+1): row K = start, column K = end
+            paths = batch_viterbi(bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])[0]
         else:
             log_beam = np.inf if self.beam is None else float(np.log(self.beam))
             paths = trigram_viterbi_batch(self.log_trans3_, emit, lengths, log_beam)[0]

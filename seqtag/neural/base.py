@@ -282,6 +282,28 @@ class NeuralTagger(Tagger):
         tags = self.tags_
         return [[tags[i] for i in row] for row in ids]
 
+    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
+        """Posterior probability of every tag at every token.
+
+        The CRF head gives forward-backward marginals of the whole sentence, the
+        softmax head its per-token distribution.
+
+        Parameters
+        ----------
+        X : list of list of str
+
+        Returns
+        -------
+        list of list of dict
+            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
+        """
+        def posteriors(sents):
+            probs = predict_ids(self.net_, self._encode(sents, None), self.predict_batch_size, self.device_,
+                                marginals=True)
+            return np.concatenate(probs).astype(np.float64)
+
+        return self._marginal_dicts(X, posteriors)
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         hist = self.history_.astype(object).where(self.history_.notna(), None)
         state = {

@@ -181,6 +181,10 @@ class SoftmaxHead(nn.Module):
         # -> (B, T) tag ids, -1 at padding
         return em.argmax(-1).masked_fill(~mask, -1)
 
+    def marginals(self, em: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # -> (B, T, K) per-token softmax, zeros at padding
+        return em.softmax(-1) * mask[..., None]
+
 
 class CRFHead(nn.Module):
     """Linear-chain CRF (:class:`seqtag.crf.layer.CRF`): sentence NLL, Viterbi decoding."""
@@ -196,6 +200,10 @@ class CRFHead(nn.Module):
     def decode(self, em: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         paths, _ = self.crf.decode(em, mask=mask, k=1)  # (B, 1, T)
         return paths[:, 0]
+
+    def marginals(self, em: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # -> (B, T, K) forward-backward posteriors, zeros at padding
+        return self.crf.marginals(em, mask=mask)
 
 
 class TaggerNet(nn.Module):
@@ -213,6 +221,10 @@ class TaggerNet(nn.Module):
     def decode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Best tag ids (B, T), -1 at padding."""
         return self.head.decode(self.emissions(batch).float(), batch["mask"])
+
+    def marginals(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Posterior tag probabilities (B, T, K): softmax per token, or the CRF's forward-backward."""
+        return self.head.marginals(self.emissions(batch).float(), batch["mask"])
 
 
 def make_head(head: str, n_tags: int, constraints: torch.Tensor | None) -> nn.Module:

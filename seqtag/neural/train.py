@@ -122,16 +122,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 @torch.inference_mode()
-def predict_ids(net: nn.Module, data: Encoded, batch_size: int, device: torch.device) -> list[np.ndarray]:
-    """Best tag ids of every sentence, batched by length, in the original order."""
+def predict_ids(net: nn.Module, data: Encoded, batch_size: int, device: torch.device,
+                marginals: bool = False) -> list[np.ndarray]:
+    """Best tag ids of every sentence (or, with ``marginals``, its (n, K) tag probabilities),
+    batched by length, in the original order."""
     was_training = net.training
     net.eval()
     out: list[np.ndarray] = [None] * len(data)  # type: ignore[list-item]
     lengths = data.lengths
     for idx in length_batches(lengths, batch_size, None):
-        paths = net.decode(make_batch(data, idx, device)).cpu().numpy()  # (B, T)
+        batch = make_batch(data, idx, device)
+        res = (net.marginals(batch) if marginals else net.decode(batch)).cpu().numpy()  # (B, T[, K])
         for row, i in enumerate(idx):
-            out[i] = paths[row, : lengths[i]]
+            out[i] = res[row, : lengths[i]]
     net.train(was_training)
     return out
 
