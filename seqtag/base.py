@@ -31,7 +31,7 @@ from . import __version__
 from ._validation import check_sentences, check_tagged, check_tokens
 from .exceptions import InputError, ModelFileError, NotFittedError
 
-__all__ = ["Tagger", "register_tagger", "load", "TAGGERS", "FORMAT_VERSION"]
+__all__ = ["Tagger", "MarginalsMixin", "register_tagger", "load", "TAGGERS", "FORMAT_VERSION"]
 
 #: Registered tagger classes by class name; :func:`load` builds only these.
 TAGGERS: dict[str, type[Tagger]] = {}
@@ -168,22 +168,6 @@ class Tagger(BaseEstimator):
                 out[i] = list(tags)
         return out
 
-    def _marginal_dicts(self, X, posteriors) -> list[list[dict[str, float]]]:
-        """``predict_marginals`` of the taggers that have one: validation, empty sentences, dicts.
-
-        ``posteriors(sents)`` gets the non-empty sentences and returns a ``(tokens, K)`` array
-        of their tag probabilities, sentences one after another, columns in ``tags_`` order.
-        """
-        self._check_fitted()
-        Xs = check_sentences(X)
-        keep = [s for s in Xs if s]
-        post = np.asarray(posteriors(keep)) if keep else np.zeros((0, len(self.tags_)))
-        out, o = [], 0
-        for s in Xs:
-            out.append([dict(zip(self.tags_, map(float, row))) for row in post[o : o + len(s)]])
-            o += len(s)
-        return out
-
     def score(self, X, y) -> float:
         """Token accuracy of :meth:`predict` against gold tags ``y``.
 
@@ -260,6 +244,40 @@ class Tagger(BaseEstimator):
         np.savez_compressed(path / _ARRAYS, **{k: np.asarray(v) for k, v in arrays.items()})
         self._save_extra(path)
         return path
+
+
+class MarginalsMixin:
+    """``predict_marginals`` for taggers that can compute tag posteriors.
+
+    A subclass implements ``_posteriors(sents) -> (tokens, K)`` for non-empty,
+    validated sentences (their tokens one after another, columns in ``tags_`` order).
+    """
+
+    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
+        """Posterior probability of every tag at every token.
+
+        Parameters
+        ----------
+        X : list of list of str
+            Tokenized sentences; an empty sentence gets an empty list.
+
+        Returns
+        -------
+        list of list of dict
+            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
+        """
+        self._check_fitted()
+        Xs = check_sentences(X)
+        keep = [s for s in Xs if s]
+        post = np.asarray(self._posteriors(keep)) if keep else np.zeros((0, len(self.tags_)))
+        out, o = [], 0
+        for s in Xs:
+            out.append([dict(zip(self.tags_, map(float, row))) for row in post[o : o + len(s)]])
+            o += len(s)
+        return out
+
+    def _posteriors(self, sents: list[list[str]]) -> np.ndarray:
+        raise NotImplementedError
 
 
 def _import_tagger_module(class_name: str) -> None:

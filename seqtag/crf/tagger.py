@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..base import Tagger, register_tagger
+from ..base import MarginalsMixin, Tagger, register_tagger
 from ..exceptions import InputError
 from ._kernels import emission_scores
 from ._optim import CRFObjective, lbfgs, owlqn
@@ -30,7 +30,7 @@ def _number(value: Any, name: str, low: float, *, integer: bool = False, strict:
 
 
 @register_tagger
-class CRFTagger(Tagger):
+class CRFTagger(MarginalsMixin, Tagger):
     """Linear-chain conditional random field over sparse token attributes.
 
     Each token gets attributes from feature templates (word, affixes, shape, flags,
@@ -200,25 +200,12 @@ class CRFTagger(Tagger):
         self._check_fitted()
         return check_sentences(X)
 
-    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
-        """Posterior probability of every tag at every token (like sklearn-crfsuite).
-
-        Parameters
-        ----------
-        X : list of list of str
-
-        Returns
-        -------
-        list of list of dict
-            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
-        """
+    def _posteriors(self, sents: list[list[str]]) -> np.ndarray:
+        """(tokens, K) forward-backward marginals, like sklearn-crfsuite's ``predict_marginals``."""
         from ..hmm.kernels import batch_posteriors
 
-        def posteriors(sents):
-            E, lengths = self._scores(sents)
-            return batch_posteriors(self.start_, self.transitions_, E, lengths, log_end=self.end_)[1]
-
-        return self._marginal_dicts(X, posteriors)
+        E, lengths = self._scores(sents)
+        return batch_posteriors(self.start_, self.transitions_, E, lengths, log_end=self.end_)[1]
 
     def predict_nbest(self, X, k: int = 5) -> list[tuple[list[list[str]], list[float]]]:
         """The ``k`` highest-scoring tag sequences of every sentence.

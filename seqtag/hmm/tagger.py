@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base import Tagger, register_tagger
+from ..base import MarginalsMixin, Tagger, register_tagger
 from ..exceptions import InputError
 from ._tagger_kernels import trigram_posteriors_batch, trigram_viterbi_batch
 from .kernels import batch_posteriors, batch_viterbi
@@ -75,7 +75,7 @@ def deleted_interpolation(f3: np.ndarray, order: int = 2) -> np.ndarray:
 
 
 @register_tagger
-class HMMTagger(Tagger):
+class HMMTagger(MarginalsMixin, Tagger):
     """Supervised hidden Markov model POS tagger (TnT-style trigram by default).
 
     Transition probabilities interpolate unigram, bigram and (``order=2``)
@@ -285,7 +285,7 @@ class HMMTagger(Tagger):
         return self.unknown_.log_emission(word, initial)
 
     def _posteriors(self, X: list[list[str]], emit: np.ndarray | None = None) -> np.ndarray:
-        """(tokens, K) posterior tag probabilities of non-empty sentences (forward-backward)."""
+        """(tokens, K) posterior tag probabilities (forward-backward); ``decode="posterior"`` takes their argmax."""
         emit = self._emissions(X) if emit is None else emit
         lengths = np.fromiter((len(s) for s in X), np.int64, len(X))
         K = len(self.tags_)
@@ -293,27 +293,6 @@ class HMMTagger(Tagger):
             bigram = self.log_trans3_[K]  # (K+1, K+1): row K = start, column K = end
             return batch_posteriors(bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])[1]
         return trigram_posteriors_batch(self.log_trans3_, emit, lengths)[1]
-
-    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
-        """Posterior probability of every tag at every token (forward-backward over the HMM).
-
-        Parameters
-        ----------
-        X : list of list of str
-
-        Returns
-        -------
-        list of list of dict
-            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
-            With ``decode="posterior"`` the predicted tag is the most probable one.
-
-        Examples
-        --------
-        >>> tagger = HMMTagger(order=1).fit([["the", "dog"], ["a", "cat"]], [["DT", "NN"], ["DT", "NN"]])
-        >>> {t: round(p, 3) for t, p in tagger.predict_marginals([["the", "cat"]])[0][0].items()}
-        {'DT': 1.0, 'NN': 0.0}
-        """
-        return self._marginal_dicts(X, self._posteriors)
 
     def _predict(self, X: list[list[str]]) -> list[list[str]]:
         emit = self._emissions(X)  # (N, K)

@@ -21,7 +21,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from .._validation import check_tagged
-from ..base import Tagger
+from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError, ModelFileError
 from .embeddings import embedding_matrix, read_embeddings
 from .modules import TaggerNet
@@ -79,7 +79,7 @@ def auto_constraints(tags: list[str], y: list[list[str]]) -> str | None:
     return None
 
 
-class NeuralTagger(Tagger):
+class NeuralTagger(MarginalsMixin, Tagger):
     """Shared machinery of :class:`BiLSTMTagger` and :class:`TransformerTagger` (not for direct use)."""
 
     uses_dev_set: ClassVar[bool] = True  # fit takes X_dev/y_dev for early stopping
@@ -282,27 +282,11 @@ class NeuralTagger(Tagger):
         tags = self.tags_
         return [[tags[i] for i in row] for row in ids]
 
-    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
-        """Posterior probability of every tag at every token.
-
-        The CRF head gives forward-backward marginals of the whole sentence, the
-        softmax head its per-token distribution.
-
-        Parameters
-        ----------
-        X : list of list of str
-
-        Returns
-        -------
-        list of list of dict
-            ``out[s][i][tag]`` = P(tag at token i | sentence s); each dict sums to 1.
-        """
-        def posteriors(sents):
-            probs = predict_ids(self.net_, self._encode(sents, None), self.predict_batch_size, self.device_,
-                                marginals=True)
-            return np.concatenate(probs).astype(np.float64)
-
-        return self._marginal_dicts(X, posteriors)
+    def _posteriors(self, sents: list[list[str]]) -> np.ndarray:
+        """(tokens, K): the CRF head's forward-backward marginals, or the softmax head's distributions."""
+        probs = predict_ids(self.net_, self._encode(sents, None), self.predict_batch_size, self.device_,
+                            marginals=True)
+        return np.concatenate(probs).astype(np.float64)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         hist = self.history_.astype(object).where(self.history_.notna(), None)
