@@ -114,3 +114,13 @@ def test_cli_compare_bad_curve(capsys):
     code, _, err = run(["compare", "--models", "baseline", "--corpus", "ptb-sample", "--curve", "half"],
                        capsys=capsys)
     assert code == 2 and "--curve takes comma-separated fractions such as 0.1,0.5,1 or 'none'" in err
+
+
+def test_named_models_get_the_preset_and_the_seed():
+    from seqtag.comparison import _resolve_models
+
+    models = _resolve_models(["bilstm-crf", "crf", "hmm2"], "full", random_state=3)
+    p = models["bilstm-crf"].get_params()
+    assert p["random_state"] == 3 and p["hidden_size"] == 200 and p["patience"] is None
+    assert models["crf"].get_params()["random_state"] == 3
+    assert _resolve_models(["bilstm"], "quick", random_state=5)["bilstm"].get_params()["max_epochs"] == 3
