@@ -290,6 +290,19 @@ def test_errors(trained, corpus):
         HMMAligner(max_components=0).fit(corpus)
 
 
+def test_unseen_noise_token_is_aligned_with_the_silence_model(trained, corpus):
+    u = corpus[0]
+    assert "spn" not in trained.phones_
+    words = u.transcript.split()
+    text = " ".join([words[0], "[noise]", *words[1:]])
+    res = trained.align(u.audio_path, text)
+    assert [w.label for w in res.words] == text.split()  # nothing the user gave is dropped
+    noise = [p for p in res.units if p.label == "spn"]
+    assert len(noise) == 1 and noise[0].end > noise[0].start
+    plain = trained.align(u.audio_path, u.transcript)
+    assert abs(res.words[-1].end - plain.words[-1].end) < 0.1
+
+
 def test_lexicon_cmudict_g2p_and_noise():
     cmu = cmudict()
     assert cmu["cat"] == ["K", "AE", "T"]

@@ -41,7 +41,7 @@ import numpy as np
 from ..exceptions import InputError, ModelFileError, NotFittedError
 from . import _gmm_kernels as _g
 from .aligner import AlignmentResult
-from .lexicon import Lexicon
+from .lexicon import SPOKEN_NOISE, Lexicon
 from .spans import Interval
 
 __all__ = ["HMMAligner", "hmm_features"]
@@ -245,6 +245,8 @@ class HMMAligner:
         for w in words:
             ids = []
             for p in prons[w.lower()]:
+                if p == SPOKEN_NOISE and p not in index:
+                    p = SIL  # noise never heard in training: the silence model is the nearest non-speech
                 if p not in index:
                     raise InputError(f"phone {p!r} of word {w!r} never occurred in the training transcripts, so the "
                                      f"model has no HMM for it; train on utterances that contain it")
