@@ -253,6 +253,10 @@ def compare(
     [1.0]
     """
     protos = _resolve_models(models, preset, random_state)
+    if isinstance(curve_sizes, str):  # checked before hours of training, not after
+        if curve_sizes != "preset":
+            raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
+        curve_sizes = PRESET_CURVES[preset]
     info = {"preset": preset, "cv": cv, "corpus": corpus if isinstance(corpus, str) else "custom"}
     if cv is not None:
         if not isinstance(corpus, str):
@@ -269,10 +273,6 @@ def compare(
     if significance and len(table) > 1:
         _add_significance(table, preds, test, n_resamples, random_state)
     curves = None
-    if isinstance(curve_sizes, str):
-        if curve_sizes != "preset":
-            raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
-        curve_sizes = PRESET_CURVES[preset]
     if curve_sizes:
         curves = learning_curve(protos, train, test, dev=dev, sizes=curve_sizes, random_state=random_state,
                                 progress=progress, full_scores=dict(table["accuracy"]))
