@@ -257,6 +257,8 @@ def compare(
         if curve_sizes != "preset":
             raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
         curve_sizes = PRESET_CURVES[preset]
+    if curve_sizes:
+        curve_sizes = _check_sizes(curve_sizes)
     info = {"preset": preset, "cv": cv, "corpus": corpus if isinstance(corpus, str) else "custom"}
     if cv is not None:
         if not isinstance(corpus, str):
@@ -313,6 +315,13 @@ def _compare_cv(protos, corpus, k, corpus_options, random_state, progress, info,
     return result if return_result else table
 
 
+def _check_sizes(sizes) -> list[float]:
+    sizes = sorted(float(s) for s in sizes)
+    if not sizes or sizes[0] <= 0 or sizes[-1] > 1:
+        raise InputError(f"sizes must be fractions in (0, 1], got {list(sizes)}")
+    return sizes
+
+
 def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = None,
                    sizes: Sequence[float] = (0.1, 0.25, 0.5, 1.0), random_state: int = 0,
                    progress: bool = False, full_scores: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -343,9 +352,7 @@ def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = 
     pandas.DataFrame
         Columns ``model``, ``fraction``, ``train_sentences``, ``train_tokens``, ``accuracy``.
     """
-    sizes = sorted(float(s) for s in sizes)
-    if not sizes or sizes[0] <= 0 or sizes[-1] > 1:
-        raise InputError(f"sizes must be fractions in (0, 1], got {list(sizes)}")
+    sizes = _check_sizes(sizes)
     docs = list(dict.fromkeys(train.doc_ids))
     order = [docs[i] for i in np.random.default_rng(random_state).permutation(len(docs))]
     rows = []
