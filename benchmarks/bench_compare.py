@@ -3,7 +3,8 @@
 Every model of the README demo, trained with the published settings
 (``seqtag.comparison.PRESETS["full"]``), scored on the same test split with the
 same metrics, significance against the best model, and the learning curve
-(10 / 25 / 50 / 100 % of the training documents). Prints the table and the
+(``PRESET_CURVES``: 10 / 30 / 100 % of the training documents, the 100 % point
+reusing the main run). Prints the table and the
 curve as markdown; ``--report DIR`` also writes the report folder.
 
     python benchmarks/bench_compare.py --threads 1 --report reports/ptb-full   # ~1.5 h on 1 core
