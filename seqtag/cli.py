@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv", type=int, metavar="K", help="document-level K-fold cross-validation instead of the test split")
     p.add_argument("--curve", metavar="FRACTIONS",
                    help="learning-curve training fractions, e.g. 0.1,0.25,0.5,1, or 'none' "
-                        "(default: the preset's, 0.1,0.3,1)")
+                        "(default: the preset's: quick 0.1,1; full 0.1,0.3,1)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--report", metavar="DIR", help="write results.csv/.md, plots and index.html here")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
