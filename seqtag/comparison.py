@@ -9,6 +9,8 @@ With ``cv=K`` it runs document-level cross-validation instead.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import tempfile
 import threading
@@ -86,8 +88,26 @@ class ComparisonResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def _release_freed_memory() -> None:
+    """Collect garbage and hand glibc's free heap pages back to the OS.
+
+    Without this, what the previous model freed stays in the process and the next
+    model reuses it without its resident size growing: a BiLSTM-CRF measured after a
+    BiLSTM showed 2 MB of peak memory instead of its own ~200.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc (macOS, Windows, musl): best effort
+        pass
+
+
 class _PeakRSS:
-    """Peak resident memory above the starting point, sampled every few ms (Linux /proc)."""
+    """Peak resident memory above the starting point, sampled every few ms (Linux /proc).
+
+    The start is taken after :func:`_release_freed_memory`, so a model's figure does
+    not depend on what ran before it.
+    """
 
     def __init__(self, interval: float = 0.005):
         self.interval = interval
@@ -108,6 +128,7 @@ class _PeakRSS:
             time.sleep(self.interval)
 
     def __enter__(self):
+        _release_freed_memory()
         self.start = self.peak = self.rss()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
