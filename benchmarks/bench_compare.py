@@ -7,7 +7,7 @@ same metrics, significance against the best model, and the learning curve
 reusing the main run). Prints the table and the
 curve as markdown; ``--report DIR`` also writes the report folder.
 
-    python benchmarks/bench_compare.py --threads 1 --report reports/ptb-full   # ~1.5 h on 1 core
+    python benchmarks/bench_compare.py --threads 1 --report reports/ptb-full   # ~1 h on 2 cores
     python benchmarks/bench_compare.py --quick                                 # the quick preset
 """
 

@@ -98,7 +98,7 @@ def _release_freed_memory() -> None:
     gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
-    except (AttributeError, OSError):  # not glibc (macOS, Windows, musl): best effort
+    except (AttributeError, OSError, TypeError):  # not glibc (macOS, Windows, musl): best effort
         pass
 
 
