@@ -128,6 +128,21 @@ def test_predict_marginals(head, toy_data):
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "cls,params", [(BiLSTMTagger, dict(LSTM, head="crf")), (TransformerTagger, dict(TRF, head="softmax"))],
+    ids=["bilstm-crf", "transformer-softmax"],
+)
+def test_padding_does_not_leak_into_predictions(cls, params, toy_data):
+    """Tagging one sentence at a time or padded into a batch with longer ones gives the same posteriors."""
+    X, y = toy_data
+    tagger = cls(**dict(params, max_epochs=2)).fit(X[:30], y[:30])
+    sents = sorted(X[30:], key=len)[::3] + [["a"], X[31] * 3]  # lengths from 1 to 3x the longest
+    batched = tagger.set_params(predict_batch_size=64).predict_marginals(sents)
+    alone = tagger.set_params(predict_batch_size=1).predict_marginals(sents)
+    for b, a in zip(batched, alone):
+        np.testing.assert_allclose([list(m.values()) for m in b], [list(m.values()) for m in a], atol=1e-5)
+
+
 def test_unknown_words_get_char_representations():
     X, y = suffix_task(200, seed=0)
     Xt, yt = suffix_task(80, seed=5)
