@@ -136,7 +136,7 @@ def test_padding_does_not_leak_into_predictions(cls, params, toy_data):
     """Tagging one sentence at a time or padded into a batch with longer ones gives the same posteriors."""
     X, y = toy_data
     tagger = cls(**dict(params, max_epochs=2)).fit(X[:30], y[:30])
-    sents = sorted(X[30:], key=len)[::3] + [["a"], X[31] * 3]  # lengths from 1 to 3x the longest
+    sents = sorted(X[30:], key=len)[::3] + [["a"], X[31] * 3]  # short, mixed and one 3x as long as X[31]
     batched = tagger.set_params(predict_batch_size=64).predict_marginals(sents)
     alone = tagger.set_params(predict_batch_size=1).predict_marginals(sents)
     for b, a in zip(batched, alone):
