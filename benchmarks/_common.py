@@ -74,29 +74,29 @@ def speech_parser(doc: str, epochs: int, batch_size: int, lr: float, stride: int
     return p
 
 
-def three_rules(aligner, train, test) -> tuple[list[dict], float]:
+def three_rules(aligner, test) -> list[dict]:
     """Score a fitted CTC/attention aligner on ``test`` under the three word-timing rules.
 
-    ``raw`` (frame-centre shifts), ``calibrated`` (shifts learned on ``train``) and
-    ``calibrated + energy`` (then pause snapping). Returns one dict per rule (metrics rounded,
-    ``rule`` and the shifts in ms) and the calibration seconds; the aligner keeps the
-    calibrated shifts and its own ``refine`` setting.
+    ``raw`` (frame-centre shifts, ``-hop / 2``), ``calibrated`` (the shifts ``fit`` calibrated
+    on its training utterances: ``start_shift_`` / ``end_shift_``) and ``calibrated + energy``
+    (then pause snapping, ``refine="energy"``). Each rule is a ``set_params`` of the aligner
+    scored with its own ``evaluate``; the aligner's parameters are restored afterwards.
+    Returns one dict per rule (metrics rounded, ``rule`` and the shifts in ms).
     """
-    refine = aligner.refine
-    aligner.start_shift = aligner.end_shift = None
-    aligner.refine = None
-    raw = aligner.evaluate(test)
-    t0 = time.perf_counter()
-    aligner.calibrate(train)
-    cal_s = time.perf_counter() - t0
-    cal = aligner.evaluate(test)
-    aligner.refine = "energy"
-    energy = aligner.evaluate(test)
-    aligner.refine = refine
-    centre = round(-1000 * aligner.frame_shift / 2, 1)
+    keep = {k: v for k, v in aligner.get_params(deep=False).items() if k in ("start_shift", "end_shift", "refine")}
+    centre = -aligner.frame_shift / 2
+    rules = (("raw", {"start_shift": centre, "end_shift": centre, "refine": None}),
+             ("calibrated", {"start_shift": None, "end_shift": None, "refine": None}),
+             ("calibrated + energy", {"start_shift": None, "end_shift": None, "refine": "energy"}))
     rows = []
-    for rule, r in (("raw", raw), ("calibrated", cal), ("calibrated + energy", energy)):
-        rows.append({"rule": rule, **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
-                     "start_shift_ms": centre if rule == "raw" else round(1000 * aligner.start_shift, 1),
-                     "end_shift_ms": centre if rule == "raw" else round(1000 * aligner.end_shift, 1)})
-    return rows, cal_s
+    try:
+        for rule, params in rules:
+            aligner.set_params(**params)
+            r = aligner.evaluate(test)
+            shifts = (centre, centre) if rule == "raw" else (aligner.start_shift_, aligner.end_shift_)
+            start, end = (centre if v is None else v for v in shifts)  # not calibrated: the frame centre
+            rows.append({"rule": rule, **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
+                         "start_shift_ms": round(1000 * start, 1), "end_shift_ms": round(1000 * end, 1)})
+    finally:
+        aligner.set_params(**keep)
+    return rows

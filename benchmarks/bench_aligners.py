@@ -9,8 +9,8 @@ For each corpus (``synthetic``: 10 espeak-ng train voices -> 4 unseen test voice
 ``fsdd-strings``: 4 train speakers -> 2 unseen speakers) every aligner is trained on
 the same ``--n-train`` training utterances (default 300) and aligns the same
 ``--n-test`` test utterances (default 60) one at a time, through
-:func:`seqtag.align.compare.compare_aligners` (preset ``full``; ``--quick``: preset
-``quick``, 40 / 10 utterances). Reported: word (and, where the phone tiers have the same
+:func:`seqtag.comparison.aligners.compare_aligners` (the presets of
+:data:`seqtag.registry.PRESETS`: ``full``; ``--quick``: ``quick``, 40 / 10 utterances). Reported: word (and, where the phone tiers have the same
 length, phone) boundary MAE / median / % within 10, 20, 50 ms / boundary F1 at 20 ms,
 training time and alignment speed (× real time). The HMM targets of issue #9 are
 checked at the end: word MAE <= 20 ms on unseen synthetic voices, <= 30 ms on FSDD
@@ -27,7 +27,6 @@ MFA, not accuracy).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -36,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info, markdown_table  # noqa: E402
 
-from seqtag.align.compare import compare_aligners, load_splits  # noqa: E402
-from seqtag.align.mfa_check import default_mfa_dir  # noqa: E402
+from seqtag.comparison.aligners import compare_aligners, load_splits  # noqa: E402
+from seqtag.comparison.mfa import default_mfa_dir  # noqa: E402
+from seqtag.registry import model_names  # noqa: E402
 
 _COLUMNS = ["aligner", "train_s", "x_realtime", "failed", "word_mae_ms", "word_median_ms", "word_within_10ms",
             "word_within_20ms", "word_within_50ms", "word_f1_20ms", "phone_utts", "phone_mae_ms"]
@@ -46,13 +46,12 @@ _MIN_SPEED = 50.0
 
 
 def _available(names: list[str]) -> list[str]:
-    out = []
+    """The named aligners this installation has (the registry's ``model_names("aligner")``)."""
+    have = model_names("aligner")
     for name in names:
-        if name == "attention" and importlib.util.find_spec("seqtag.align.attention") is None:
-            print("attention: seqtag.align.attention is not there yet: skipped", flush=True)
-            continue
-        out.append(name)
-    return out
+        if name not in have:
+            print(f"{name}: not an aligner of this seqtag (have: {', '.join(have)}): skipped", flush=True)
+    return [name for name in names if name in have]
 
 
 def run(corpus: str, aligners: list[str], args) -> dict:
@@ -86,7 +85,7 @@ def run(corpus: str, aligners: list[str], args) -> dict:
         print(f"HMM target on {corpus}: word MAE {mae:.1f} ms (<= {_TARGETS[corpus]:.0f}), {speed:.0f}x real time "
               f"(>= {_MIN_SPEED:.0f}): {'met' if ok else 'MISSED'}{note}", flush=True)
     if args.report:
-        from seqtag.align.compare_report import write_aligner_report
+        from seqtag.comparison.aligner_report import write_aligner_report
 
         where = write_aligner_report(table, details, Path(args.report) / corpus, title=f"aligners on {corpus}")
         print(f"report: {where / 'index.html'}", flush=True)

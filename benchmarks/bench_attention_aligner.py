@@ -9,21 +9,25 @@ Usage::
 Same held-out sets as ``bench_ctc_aligner.py``: ``load_speech_corpus(corpus, "train" /
 "test", n=300 / 60, seed=0)`` (synthetic: espeak-ng train voices -> 4 unseen test voices;
 fsdd-strings: 4 train speakers -> 2 unseen ones). For each corpus it trains a
-:class:`seqtag.align.attention.AttentionAligner` (single torch thread), and gets a
-:class:`seqtag.align.aligner.CTCAligner` either from ``--ctc-model DIR`` (``DIR/<corpus>``
-as written by ``bench_ctc_aligner.py --save DIR``, or an aligner folder itself) or by
-training one on the same data (``--ctc-epochs``). Both are scored on the test split with
-``evaluate`` (every word's start and end against the reference): MAE, median, % within
-20 / 50 ms, for the ``raw`` rule (frame-centre shift only) and the ``calibrated`` rule
-(median start/end offsets learned on the training utterances), plus training time and
+:class:`seqtag.align.aligners.attention.AttentionAligner` (single torch thread), and gets a
+:class:`seqtag.align.aligners.ctc.CTCAligner` either from ``--ctc-model DIR`` (``DIR/<corpus>``
+as written by ``bench_ctc_aligner.py --save DIR``, or an aligner folder itself, loaded with
+``seqtag.load``) or by training one on the same data (``--ctc-epochs``). Both are scored on
+the test split with ``evaluate`` (every word's start and end against the reference): MAE,
+median, % within 20 / 50 ms, for the ``raw`` rule (frame-centre shift only), the
+``calibrated`` rule (median start/end offsets learned on the training utterances at the end
+of ``fit``) and ``calibrated + energy``, plus training time (calibration included) and
 alignment speed (audio seconds per wall second, one utterance at a time). ``--variants``
 adds attention rows for other extraction settings (no pauses; no ``<eos>`` row; CTC
-prior). ``--attention-model DIR`` re-scores a saved attention aligner (``--save DIR`` of an
-earlier run) with this script's extraction settings instead of training one.
+prior): copies of the trained aligner with those parameters set, which keep the shifts
+calibrated with the default extraction. ``--attention-model DIR`` re-scores a saved
+attention aligner (``--save DIR`` of an earlier run) with this script's pause threshold
+(and the shifts calibrated when it was trained) instead of training one.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -33,30 +37,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info, markdown_table, speech_parser, three_rules  # noqa: E402
 
-from seqtag.align.aligner import CTCAligner  # noqa: E402
-from seqtag.align.attention import AttentionAligner  # noqa: E402
-from seqtag.corpora.speech import load_speech_corpus  # noqa: E402
+import seqtag  # noqa: E402
+from seqtag.align import AttentionAligner, CTCAligner  # noqa: E402
+from seqtag.corpora import load_speech_corpus  # noqa: E402
+from seqtag.persistence import CONFIG_FILE  # noqa: E402
 
 
 def _rows(corpus, aligner_name, aligner, train, test, train_s, history=None, note=""):
-    """Raw, calibrated and calibrated + energy rows of a fitted aligner (calibration on ``train``)."""
-    scored, cal_s = three_rules(aligner, train, test)
-    rows = [{"corpus": corpus, "aligner": aligner_name, "note": note, "train_utts": len(train),
-             "test_utts": len(test), "train_s": round(train_s, 1), "calibrate_s": round(cal_s, 1), **r,
-             "history": history} for r in scored]
-    return rows
+    """Raw, calibrated and calibrated + energy rows of a fitted aligner (calibrated on ``train`` by ``fit``)."""
+    return [{"corpus": corpus, "aligner": aligner_name, "note": note, "train_utts": len(train),
+             "test_utts": len(test), "train_s": round(train_s, 1), **r, "history": history}
+            for r in three_rules(aligner, test)]
+
+
+def _saved(root: str, corpus: str) -> Path:
+    """``root/<corpus>`` when it holds a saved model, else ``root`` itself."""
+    folder = Path(root)
+    return folder / corpus if (folder / corpus / CONFIG_FILE).is_file() else folder
 
 
 def _ctc(corpus, train, args):
     if args.ctc_model:
-        folder = Path(args.ctc_model)
-        folder = folder / corpus if (folder / corpus / "aligner.json").is_file() else folder
-        return CTCAligner.load(folder), 0.0, None, f"ctc (loaded {folder.name})"
+        folder = _saved(args.ctc_model, corpus)
+        ctc = seqtag.load(folder)
+        if not isinstance(ctc, CTCAligner):
+            raise SystemExit(f"--ctc-model: {folder} holds a {type(ctc).__name__}, not a CTCAligner")
+        return ctc, 0.0, None, f"ctc (loaded {folder.name})"
     params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": 1}
-    ctc = CTCAligner(model_params=params)
+    ctc = CTCAligner(model_params=params, epochs=args.ctc_epochs, random_state=args.seed, verbose=args.progress)
     t0 = time.perf_counter()
-    ctc.fit(train, epochs=args.ctc_epochs, seed=args.seed,
-            progress=args.progress, calibrate=False)
+    ctc.fit(train)
     return ctc, time.perf_counter() - t0, [round(h, 2) for h in ctc.history_], "ctc (trained here)"
 
 
@@ -70,18 +80,19 @@ def run(corpus: str, args) -> list[dict]:
     params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": args.stride,
               "score": args.score, "encoder": args.encoder, "att_dim": args.att_dim, "dec_hidden": args.dec_hidden}
     if args.attention_model:
-        folder = Path(args.attention_model)
-        folder = folder / corpus if (folder / corpus / "aligner.json").is_file() else folder
-        loaded = AttentionAligner.load(folder)  # re-scored with this script's extraction settings
-        att = AttentionAligner(loaded.model, loaded.tokenizer, pause_threshold=args.pause_threshold)
+        folder = _saved(args.attention_model, corpus)
+        att = seqtag.load(folder)
+        if not isinstance(att, AttentionAligner):
+            raise SystemExit(f"--attention-model: {folder} holds a {type(att).__name__}, not an AttentionAligner")
+        att.set_params(pause_threshold=args.pause_threshold)  # re-scored with this script's extraction settings
         att_s, hist, name = 0.0, None, f"attention (loaded {folder.name})"
     else:
+        speeds = [float(v) for v in args.speed_perturb.split(",")] if args.speed_perturb else None
         att = AttentionAligner(model_params=params, ctc_weight=args.ctc_weight, ctc_warmup=args.ctc_warmup,
-                               pause_threshold=args.pause_threshold)
+                               pause_threshold=args.pause_threshold, epochs=args.epochs, batch_size=args.batch_size,
+                               lr=args.lr, speed_perturb=speeds, random_state=args.seed, verbose=args.progress)
         t0 = time.perf_counter()
-        speeds = tuple(float(v) for v in args.speed_perturb.split(",")) if args.speed_perturb else ()
-        att.fit(train, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                progress=args.progress, calibrate=False, speed_perturb=speeds)
+        att.fit(train)
         att_s = time.perf_counter() - t0
         hist = {"loss": [round(h, 2) for h in att.history_],
                 **{k: [round(h, 2) for h in v] for k, v in att.loss_parts_.items()}}
@@ -94,7 +105,7 @@ def run(corpus: str, args) -> list[dict]:
         variants = (("no pauses", {"pause_threshold": None}), ("no <eos> row", {"eos_row": False}),
                     ("ctc prior 0.3", {"ctc_prior": 0.3}))
         for note, kw in variants:
-            variant = AttentionAligner(att.model, att.tokenizer, **{"pause_threshold": args.pause_threshold, **kw})
+            variant = copy.deepcopy(att).set_params(**{"pause_threshold": args.pause_threshold, **kw})
             rows += _rows(corpus, name, variant, train, test, att_s, None, note)
     ctc, ctc_s, ctc_hist, name = _ctc(corpus, train, args)
     rows += _rows(corpus, name, ctc, train, test, ctc_s, ctc_hist)

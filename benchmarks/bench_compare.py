@@ -1,10 +1,10 @@
 """The main job, measured: `seqtag compare` with the full preset on the PTB sample split.
 
 Every model of the README demo, trained with the published settings
-(``seqtag.comparison.PRESETS["full"]``), scored on the same test split with the
+(``seqtag.registry.PRESETS["full"]``), scored on the same test split with the
 same metrics, significance against the best model, and the learning curve
-(``PRESET_CURVES``: 10 / 30 / 100 % of the training documents, the 100 % point
-reusing the main run). Prints the table and the
+(``seqtag.registry.PRESET_CURVES["full"]``: 10 / 30 / 100 % of the training documents,
+the 100 % point reusing the main run). Prints the table and the
 curve as markdown; ``--report DIR`` also writes the report folder.
 
     python benchmarks/bench_compare.py --threads 1 --report reports/ptb-full   # ~1 h on 2 cores
@@ -37,8 +37,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from seqtag.comparison import compare
-    from seqtag.report import markdown_table, format_table, write_report
+    from seqtag.comparison import compare, format_table, markdown_table, write_report
 
     if args.threads:
         torch.set_num_threads(args.threads)

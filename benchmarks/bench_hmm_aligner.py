@@ -13,25 +13,30 @@ utterances; the boundaries are only used to score. Nothing is tuned on the test
 references (the defaults were chosen on the synthetic *train* voices).
 
 Reported per corpus: training time, alignment speed (audio seconds per wall
-second after training: features + GMM likelihoods + Viterbi + posteriors, both
-batched over the corpus and one utterance at a time), and the word-boundary
-errors pooled over all words (every start and end, :func:`boundary_report`):
-mean, median, % within 10/20/50 ms, boundary F1 at 20 ms. An "even split"
-baseline (words spread evenly over the audio) shows what no model gives.
+second after training: features + GMM likelihoods + Viterbi + posteriors, batched
+over the corpus with ``align_batch`` and one utterance at a time as ``evaluate``
+measures it), and the word-boundary errors pooled over all words (every start and
+end, ``Aligner.evaluate``): mean, median, % within 10/20/50 ms, boundary F1 at
+20 ms. An "even split" baseline (words spread evenly over the audio) shows what no
+model gives.
 
-The O(T K) band kernel is timed against the generic dense chain kernel
-(:func:`seqtag.hmm.kernels.batch_expected_counts`) on the same utterance chains.
+The O(T K W) band kernel (:func:`seqtag.chains.banded.lr_posteriors`) is timed
+against the generic dense chain kernel
+(:func:`seqtag.chains.dense.batch_expected_counts`) on left-to-right chains of the
+sizes of the longest utterances (3 states per aligned phone and per optional
+silence, one row per 10 ms frame, jumps over a silence: band width 5) with random
+scores, and the two are checked to agree.
 
 ``mfa_test_speech`` (``$SEQTAG_DATA/mfa_test_speech``): the aligner is trained on
-its 5 recordings (~83 s) and compared with the TextGrids shipped there. Those are
-**MFA's own output, not hand labels**: the numbers measure agreement with MFA.
+its 5 recordings (~83 s) and compared with the TextGrids shipped there
+(:func:`seqtag.comparison.mfa.mfa_agreement`). Those are **MFA's own output, not
+hand labels**: the numbers measure agreement with MFA.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -42,19 +47,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info  # noqa: E402
 
-from seqtag.align.compare import pooled_report  # noqa: E402
-from seqtag.align.formats import read_textgrid  # noqa: E402
-from seqtag.align.hmm_gmm import HMMAligner, _chains, _Graph  # noqa: E402
-from seqtag.align.mfa_check import matched_words  # noqa: E402
-from seqtag.align.spans import Interval  # noqa: E402
-from seqtag.corpora.speech import load_speech_corpus, read_speech_folder  # noqa: E402
+from seqtag.align import HMMAligner  # noqa: E402
+from seqtag.comparison import strip_references  # noqa: E402
+from seqtag.comparison.mfa import MFA_CAVEAT, default_mfa_dir, mfa_agreement  # noqa: E402
+from seqtag.corpora import load_speech_corpus, read_speech_folder  # noqa: E402
+from seqtag.intervals import Interval  # noqa: E402
+from seqtag.metrics import pooled_boundary_report  # noqa: E402
 
 _KEYS = ("n_boundaries", "mean_abs_ms", "median_abs_ms", "within_10ms", "within_20ms", "within_50ms", "boundary_f1")
+_STATES = 3  # per phone and per silence: the HMM aligner's topology
+_WIDTH = _STATES + 2  # stay, next, ..., jump over a whole optional silence
 
 
-def _pooled(refs: list[list[Interval]], hyps: list[list[Interval]]) -> dict:
-    """boundary_report over all utterances (intervals shifted so utterances do not overlap)."""
-    rep = pooled_report(refs, hyps, tolerance=0.02)
+def _rounded(rep: dict) -> dict:
     return {k: round(float(rep[k]), 2) if k != "n_boundaries" else int(rep[k]) for k in _KEYS}
 
 
@@ -63,35 +68,54 @@ def _even(u) -> list[Interval]:
     return [Interval(w.label, float(a), float(b)) for w, a, b in zip(u.words, edges[:-1], edges[1:])]
 
 
-def _kernel_ratio(aligner: HMMAligner, corpus, n: int) -> dict:
-    """Band forward-backward vs the generic dense kernel on the chains of the ``n`` longest utterances."""
-    from seqtag.align.hmm_gmm import hmm_features
-    from seqtag.align.lr_chain import band_to_dense, lr_posteriors
-    from seqtag.hmm import kernels as hk
+def _lr_chain(rng, K: int, T: int):
+    """A random left-to-right chain in band form (every exit row sums to 1) and random emissions."""
+    stay = rng.uniform(0.3, 0.9, size=K)
+    band = np.full((K, _WIDTH), -np.inf)
+    band[:, 0] = np.log(stay)
+    band[:, 1] = np.log1p(-stay)
+    ends = np.arange(_STATES - 1, K - _WIDTH, _STATES)  # the last state of a phone may skip a silence
+    band[ends, 1] = np.log(0.5 * (1 - stay[ends]))
+    band[ends, _WIDTH - 1] = np.log(0.5 * (1 - stay[ends]))
+    start = np.full(K, -np.inf)
+    start[[0, _STATES]] = np.log(0.5)  # initial silence or not
+    end = np.full(K, -np.inf)
+    end[[K - 1 - _STATES, K - 1]] = 0.0  # final silence or not
+    return band, start, rng.normal(-40.0, 8.0, size=(T, K)), end
 
-    index = {p: i for i, p in enumerate(aligner.phones_)}
+
+def _kernel_ratio(results, n: int, seed: int = 0) -> dict:
+    """Band forward-backward vs the generic dense kernel on chains the size of the ``n`` longest utterances."""
+    from seqtag.chains.banded import band_to_dense, lr_posteriors
+    from seqtag.chains.dense import batch_expected_counts
+
+    rng = np.random.default_rng(seed)
+    longest = sorted(results, key=lambda r: -r.duration)[:n]
     t_band = t_dense = 0.0
     max_diff = 0.0
     Ks = []
-    longest = sorted(corpus, key=lambda u: -u.duration)[:n]
-    for i, u in enumerate([longest[0]] + longest):  # the first one warms both kernels up (not timed)
-        g = _Graph(aligner._prons(u.transcript.split(), aligner.lexicon_, index))
-        smap, band, start, end, _ = _chains([g], aligner.log_self_, aligner.sil_prob)
-        emit = aligner._emissions(hmm_features(u.load_audio(16000)[0], dither=aligner.dither))[:, smap]
+    for i, r in enumerate([longest[0]] + longest):  # the first one warms both kernels up (not timed)
+        K = _STATES * (len(r.units) + len(r.words) + 1)  # phones, and a silence before, between and after words
+        band, start, emit, end = _lr_chain(rng, K, int(round(r.duration / r.frame_shift)) + 1)
         t0 = time.perf_counter()
         ll_b, post_b, _ = lr_posteriors(band, start, emit, end)
         t1 = time.perf_counter()
-        ll_d, _, _, _, post_d = hk.batch_expected_counts(start, band_to_dense(band), emit, [emit.shape[0]], end)
+        ll_d, _, _, _, post_d = batch_expected_counts(start, band_to_dense(band), emit, [emit.shape[0]], end)
         t2 = time.perf_counter()
         if i == 0:
             continue
         t_band += t1 - t0
         t_dense += t2 - t1
         max_diff = max(max_diff, abs(ll_b - ll_d[0]), float(np.abs(post_b - post_d).max()))
-        Ks.append(g.K)
+        Ks.append(K)
     return {"utterances": len(longest), "median_K": int(np.median(Ks)), "band_s": round(t_band, 4),
             "dense_s": round(t_dense, 4),
             "dense_over_band": round(t_dense / t_band, 1), "max_abs_diff": float(f"{max_diff:.2e}")}
+
+
+def _aligner(args) -> HMMAligner:
+    return HMMAligner(max_components=args.components, viterbi_iter=args.viterbi_iter, em_iter=args.em_iter,
+                      verbose=args.progress)
 
 
 def run_corpus(name: str, args) -> dict:
@@ -99,28 +123,25 @@ def run_corpus(name: str, args) -> dict:
     n = args.n_test
     test = load_speech_corpus(name, "test", n=n, seed=args.seed, **opts)
     print(f"{name}: {test!r}", flush=True)
-    aligner = HMMAligner(max_components=args.components, viterbi_iter=args.viterbi_iter, em_iter=args.em_iter)
+    aligner = _aligner(args)
     t0 = time.perf_counter()
-    aligner.fit(test, progress=args.progress)  # transcripts + audio only: boundaries are not read
+    aligner.fit(strip_references(test))  # transcripts + audio only: the boundaries are never shown
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    results = aligner.align_corpus(test)
+    results = aligner.align_batch(test)
     batch_s = time.perf_counter() - t0
-    sub = list(test)[: args.n_single]
-    t0 = time.perf_counter()
-    for u in sub:
-        aligner.align(u.audio_path, u.transcript)
-    single_s = time.perf_counter() - t0
+    report = aligner.evaluate(test)  # one utterance at a time, against the reference words
     refs = [u.words for u in test]
     out = {
         "corpus": name, "utterances": len(test), "audio_s": round(test.total_seconds, 1),
         "train_s": round(train_s, 1), "iterations": len(aligner.history_),
         "x_realtime_batch": round(test.total_seconds / batch_s, 1),
-        "x_realtime_single": round(sum(u.duration for u in sub) / single_s, 1),
-        "hmm": _pooled(refs, [r.words for r in results]),
-        "even_split": _pooled(refs, [_even(u) for u in test]),
+        "x_realtime_single": round(report["x_realtime"], 1),
+        "failed": report["failed"],
+        "hmm": _rounded(report),
+        "even_split": _rounded(pooled_boundary_report(refs, [_even(u) for u in test])),
         "ll_per_frame": [round(h["per_frame"], 3) for h in aligner.history_],
-        "kernel": _kernel_ratio(aligner, test, args.n_kernel),
+        "kernel": _kernel_ratio(results, args.n_kernel),
     }
     # signed bias: starts after silence vs the rest (diagnostic)
     d = np.concatenate([[h.start - r.start, h.end - r.end] for u, res in zip(test, results)
@@ -131,31 +152,22 @@ def run_corpus(name: str, args) -> dict:
 
 
 def run_mfa(args) -> dict | None:
-    root = Path(os.environ.get("SEQTAG_DATA", "")) / "mfa_test_speech"
-    if not root.is_dir():
+    root = default_mfa_dir()
+    if root is None:
         print("mfa_test_speech not found under $SEQTAG_DATA: skipped", flush=True)
         return None
     corpus = read_speech_folder(root)
-    aligner = HMMAligner(max_components=args.components, viterbi_iter=args.viterbi_iter, em_iter=args.em_iter)
+    aligner = _aligner(args)
     t0 = time.perf_counter()
-    aligner.fit(corpus, progress=args.progress)
+    aligner.fit(strip_references(corpus))
     train_s = time.perf_counter() - t0
-    results = aligner.align_corpus(corpus)
-    refs, hyps, per_file = [], [], {}
-    for u, res in zip(corpus, results):
-        tg = root / "textgrid" / f"{u.id}.TextGrid"
-        tiers = read_textgrid(tg) if tg.is_file() else {}
-        if "words" not in tiers:
-            continue  # no MFA word tier for this file
-        mfa = [Interval(w.label.lower(), w.start, w.end) for w in tiers["words"] if w.label.strip()]
-        mine = res.words
-        r_m, h_m = matched_words(mfa, mine)
-        refs.append(r_m)
-        hyps.append(h_m)
-        per_file[u.id] = {"matched_words": len(r_m), "mfa_words": len(mfa), **_pooled([r_m], [h_m])}
-    out = {"corpus": "mfa_test_speech (agreement with MFA's own TextGrids, not hand labels)",
+    df = mfa_agreement(aligner, root)
+    rows = {str(f): {k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()}
+            for f, row in df.replace({np.nan: None}).to_dict("index").items()}
+    out = {"corpus": "mfa_test_speech", "note": MFA_CAVEAT,
            "files": len(corpus), "audio_s": round(corpus.total_seconds, 1), "train_s": round(train_s, 1),
-           "hmm_vs_mfa": _pooled(refs, hyps), "per_file": per_file, "kernel": _kernel_ratio(aligner, corpus, 2)}
+           "hmm_vs_mfa": rows.pop("all"), "per_file": rows,
+           "kernel": _kernel_ratio(aligner.align_batch(corpus), 2)}
     print(json.dumps(out), flush=True)
     return out
 
@@ -165,7 +177,6 @@ def main(argv=None) -> None:
     p.add_argument("--quick", action="store_true", help="small smoke run (40 utterances per corpus)")
     p.add_argument("--corpora", default="synthetic,fsdd-strings,mfa")
     p.add_argument("--n-test", type=int, default=None, help="utterances per corpus (default 200; quick 40)")
-    p.add_argument("--n-single", type=int, default=20, help="utterances aligned one at a time for the speed figure")
     p.add_argument("--n-kernel", type=int, default=5, help="utterances for the band-vs-dense kernel timing")
     p.add_argument("--components", type=int, default=4)
     p.add_argument("--viterbi-iter", type=int, default=4)

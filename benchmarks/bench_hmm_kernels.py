@@ -37,7 +37,7 @@ rng = np.random.default_rng(0)
 X = rng.integers(0, 20, 300); L = np.array([100, 200])
 m = CategoricalHMM(5, n_iter=2, random_state=0).fit(X, L)
 m.score(X, L); m.predict(X, L); m.predict_proba(X, L)
-from seqtag.hmm import kernels as hk
+from seqtag.chains import dense as hk
 s, t, e = np.zeros(3), np.zeros((3, 3)), np.zeros((4, 3))
 hk.forward(s, t, e); hk.backward(s, t, e); hk.nbest_viterbi(s, t, e, 2); hk.sample(s, t, e, 2)
 print(time.perf_counter() - t0)

@@ -36,9 +36,10 @@ from pathlib import Path  # noqa: E402
 
 from _common import machine_info  # noqa: E402
 
+import seqtag  # noqa: E402
 from seqtag.corpora import load_corpus  # noqa: E402
 from seqtag.distributed import dask_client, tag_file  # noqa: E402
-from seqtag.models import make_tagger  # noqa: E402
+from seqtag.registry import make_model  # noqa: E402
 
 
 def load() -> str:
@@ -65,7 +66,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small smoke run")
     ap.add_argument("--tokens", type=int, default=1_000_000, help="tokens to tag (at least)")
     ap.add_argument("--chunk-lines", type=int, default=2000, help="lines per task")
-    ap.add_argument("--models", default="hmm2,crf", help="comma-separated presets")
+    ap.add_argument("--models", default="hmm2,crf", help="comma-separated tagger names (seqtag.registry.MODELS)")
     ap.add_argument("--workers", default="1,2", help="Dask worker counts to try")
     args = ap.parse_args()
     if args.quick:
@@ -85,7 +86,7 @@ def run(args, tmp: Path) -> None:
     for name in args.models.split(","):
         params = {"max_iter": 50} if name == "crf" else {}
         t0 = time.perf_counter()
-        tagger = make_tagger(name, **params).fit(train.X, train.y)
+        tagger = make_model(name, kind="tagger", **params).fit(train.X, train.y)
         models[name] = (tagger.save(tmp / name), time.perf_counter() - t0)
         print(f"trained {name} in {models[name][1]:.1f} s")
     print(f"\n{machine_info()}; input {n_lines:,} lines, {n_tokens:,} tokens "
@@ -93,9 +94,7 @@ def run(args, tmp: Path) -> None:
     rows = []
     sents = None
     for name, (folder, _) in models.items():
-        from seqtag.base import load as load_tagger
-
-        tagger = load_tagger(folder)
+        tagger = seqtag.load(folder)
         if sents is None:
             with open(src, encoding="utf-8") as fh:
                 sents = [ln.split() for ln in fh]

@@ -26,10 +26,10 @@ from sklearn.utils.extmath import randomized_svd
 
 def brown_sentences():
     """Lowercased token lists of the Brown corpus (read through NLTK, tags ignored)."""
-    from seqtag.corpora.nltk_corpora import _find
+    from seqtag.corpora.nltk_corpora import find_resource
     from nltk.corpus.reader import CategorizedTaggedCorpusReader
 
-    root = _find("corpora/brown", "brown", None)
+    root = find_resource("corpora/brown", "brown", None)
     reader = CategorizedTaggedCorpusReader(root, r"c[a-z]\d\d", cat_file="cats.txt", tagset="brown",
                                            encoding="ascii")
     return [[w.lower() for w in s] for s in reader.sents()]

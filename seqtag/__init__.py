@@ -6,8 +6,6 @@ only loaded by the models that need it.
 
 from __future__ import annotations
 
-import importlib
-
 from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
@@ -15,8 +13,11 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "Tagger": "seqtag.base",
-    "load": "seqtag.base",
-    "register_tagger": "seqtag.base",
+    "Aligner": "seqtag.align.aligners.base",
+    "AlignmentResult": "seqtag.align.result",
+    "load": "seqtag.persistence",
+    "register_model": "seqtag.registry",
+    "make_model": "seqtag.registry",
     "BaselineTagger": "seqtag.baseline",
     "load_corpus": "seqtag.corpora",
     "HMMTagger": "seqtag.hmm.tagger",
@@ -24,7 +25,6 @@ _LAZY = {
     "CRFTagger": "seqtag.crf.tagger",
     "BiLSTMTagger": "seqtag.neural.bilstm",
     "TransformerTagger": "seqtag.neural.transformer",
-    "make_tagger": "seqtag.models",
     "compare": "seqtag.comparison",
     "tag_dataframe": "seqtag.dataframe",
     "align_dataframe": "seqtag.dataframe",
@@ -35,7 +35,7 @@ _LAZY = {
     "ctc_align": "seqtag.align.ctc",
     "merge_tokens": "seqtag.align.spans",
     "TokenSpan": "seqtag.align.spans",
-    "Interval": "seqtag.align.spans",
+    "Interval": "seqtag.intervals",
     "SeqtagError": "seqtag.exceptions",
     "InputError": "seqtag.exceptions",
     "NotFittedError": "seqtag.exceptions",
@@ -47,15 +47,3 @@ __all__ = ["__version__", *_LAZY]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
-
-
-def _import_all_taggers() -> None:
-    """Import every module that registers a tagger class (used by ``load``)."""
-    from .models import TAGGER_MODULES
-
-    for module in TAGGER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a module of a later feature not built yet
-            if exc.name != module:
-                raise

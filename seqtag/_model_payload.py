@@ -9,7 +9,6 @@ in a small per-process cache keyed by the content hash.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import tempfile
 import threading
@@ -22,14 +21,10 @@ from typing import Any
 
 from .exceptions import InputError, ModelFileError
 
-__all__ = ["ModelPayload", "pack_model", "unpack_model", "load_model"]
+__all__ = ["ModelPayload", "pack_model", "unpack_model", "warm_model"]
 
-#: Saved-folder marker file -> how to rebuild the model.
-_LOADERS = {
-    "seqtag.json": ("tagger", "seqtag.base:load"),
-    "aligner.json": ("aligner", "seqtag.align.compare:load_aligner"),
-    "hmm_aligner.json": ("aligner", "seqtag.align.compare:load_aligner"),
-}
+_LOADER = "seqtag.persistence:load_model"
+
 _WARM_SENTENCE = ["The", "model", "is", "warming", "up", "on", "1", "worker", "."]
 _CACHE_SIZE = 4
 
@@ -49,7 +44,7 @@ class ModelPayload:
     kind : str
         ``"tagger"`` or ``"aligner"``.
     loader : str
-        ``"module:name"``: :func:`seqtag.base.load` or an aligner class with ``load``.
+        ``"seqtag.persistence:load_model"`` for saved models, ``""`` for in-memory objects.
     files : tuple of (str, bytes)
         Relative path and content of every file of the saved folder.
     key : str
@@ -70,46 +65,10 @@ class ModelPayload:
         return sum(len(b) for _, b in self.files)
 
 
-def _marker(folder: Path) -> tuple[str, str]:
-    for name, kind_loader in _LOADERS.items():
-        if (folder / name).is_file():
-            return kind_loader
-    raise ModelFileError(
-        f"{str(folder)!r} is not a saved seqtag model: expected one of {', '.join(_LOADERS)} in it "
-        f"(written by tagger.save, CTCAligner.save or HMMAligner.save)"
-    )
+def _kind(folder: Path) -> str:
+    from .persistence import read_config
 
-
-def _call_loader(loader: str, folder: Path):
-    module, _, name = loader.partition(":")
-    if not module.startswith("seqtag."):
-        raise ModelFileError(f"refusing to rebuild a model with {loader!r}: only seqtag loaders are used")
-    target = getattr(importlib.import_module(module), name)
-    return target.load(folder) if isinstance(target, type) else target(folder)
-
-
-def load_model(path: str | os.PathLike):
-    """Load a saved tagger or aligner folder, whichever it holds.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A folder written by ``Tagger.save``, ``CTCAligner.save`` or ``HMMAligner.save``.
-
-    Returns
-    -------
-    Tagger or CTCAligner or HMMAligner
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from seqtag import BaselineTagger
-    >>> folder = BaselineTagger().fit([["a", "dog"]], [["DT", "NN"]]).save(tempfile.mkdtemp())
-    >>> type(load_model(folder)).__name__
-    'BaselineTagger'
-    """
-    folder = Path(path)
-    return _call_loader(_marker(folder)[1], folder)
+    return "aligner" if read_config(folder).get("kind") == "aligner" else "tagger"
 
 
 def _read_folder(folder: Path) -> tuple[tuple[str, bytes], ...]:
@@ -129,7 +88,7 @@ def pack_model(model) -> ModelPayload:
 
     Parameters
     ----------
-    model : Tagger, CTCAligner, HMMAligner, path-like, ModelPayload or object
+    model : Tagger, Aligner, path-like, ModelPayload or object
         Saved folders are read as they are; seqtag models are saved to a
         temporary folder (pickle-free) and read back as bytes; any other object
         with ``predict`` or ``align`` is carried in memory (``obj``).
@@ -144,34 +103,30 @@ def pack_model(model) -> ModelPayload:
     >>> tagger = BaselineTagger().fit([["a", "dog"]], [["DT", "NN"]])
     >>> payload = pack_model(tagger)
     >>> payload.kind, payload.loader, sorted(name for name, _ in payload.files)
-    ('tagger', 'seqtag.base:load', ['arrays.npz', 'seqtag.json'])
+    ('tagger', 'seqtag.persistence:load_model', ['arrays.npz', 'seqtag.json'])
     >>> unpack_model(payload).predict([["a", "dog"]])
     [['DT', 'NN']]
     """
-    from .base import Tagger
+    from .persistence import Persistent
 
     if isinstance(model, ModelPayload):
         return model
     if isinstance(model, (str, os.PathLike)):
         folder = Path(model)
-        kind, loader = _marker(folder)
         files = _read_folder(folder)
-        return ModelPayload(kind, loader, files, _hash(loader, files))
+        return ModelPayload(_kind(folder), _LOADER, files, _hash(_LOADER, files))
     cls = type(model)
-    if isinstance(model, Tagger):
-        kind, loader = "tagger", "seqtag.base:load"
-    elif cls.__module__.startswith("seqtag.align.") and callable(getattr(cls, "load", None)) \
-            and callable(getattr(model, "save", None)):
-        kind, loader = "aligner", f"{cls.__module__}:{cls.__qualname__}"
+    if isinstance(model, Persistent):
+        kind = model.model_kind
     elif callable(getattr(model, "predict", None)) or callable(getattr(model, "align", None)):
         kind = "tagger" if callable(getattr(model, "predict", None)) else "aligner"
         return ModelPayload(kind, "", (), f"obj-{uuid.uuid4().hex}", obj=model)
     else:
         raise InputError(f"expected a tagger, an aligner or a saved model folder, got {cls.__name__}")
     with tempfile.TemporaryDirectory(prefix="seqtag-ship-") as tmp:
-        model.save(tmp)
-        files = _read_folder(Path(tmp))
-    return ModelPayload(kind, loader, files, _hash(loader, files))
+        model.save(Path(tmp) / "model")
+        files = _read_folder(Path(tmp) / "model")
+    return ModelPayload(kind, _LOADER, files, _hash(_LOADER, files))
 
 
 def unpack_model(payload: ModelPayload):
@@ -201,7 +156,9 @@ def unpack_model(payload: ModelPayload):
                         raise ModelFileError(f"model payload file {name!r} points outside its folder")
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(data)
-                model = _call_loader(payload.loader, root)
+                from .persistence import load_model
+
+                model = load_model(root)
         _CACHE[payload.key] = model
         _LOADS[payload.key] = _LOADS.get(payload.key, 0) + 1
         while len(_CACHE) > _CACHE_SIZE:
@@ -209,7 +166,7 @@ def unpack_model(payload: ModelPayload):
         return model
 
 
-def _warm(payload: ModelPayload) -> dict[str, Any]:
+def warm_model(payload: ModelPayload) -> dict[str, Any]:
     """Rebuild the model on this worker and run it once (compiles / loads the Numba kernels)."""
     t0 = time.perf_counter()
     model = unpack_model(payload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from .base import Tagger, register_tagger
+from .base import Tagger
 from .exceptions import InputError
 
 __all__ = ["BaselineTagger", "word_signature"]
@@ -36,7 +36,6 @@ def word_signature(word: str) -> str:
     return "other"
 
 
-@register_tagger
 class BaselineTagger(Tagger):
     """Most frequent tag of each known word; unknown words by suffix and signature.
 
@@ -71,11 +70,15 @@ class BaselineTagger(Tagger):
         self.max_suffix = max_suffix
         self.rare_count = rare_count
 
+    def _check_params(self) -> None:
+        for name in ("max_suffix", "rare_count"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError(f"{name} must be an int >= 0, got {value!r}")
+
     def _fit(self, X: list[list[str]], y: list[list[str]], **kwargs: Any) -> None:
         if kwargs:
             raise InputError(f"BaselineTagger.fit takes no extra arguments, got {sorted(kwargs)}")
-        if not isinstance(self.max_suffix, int) or self.max_suffix < 0:
-            raise InputError(f"max_suffix must be an int >= 0, got {self.max_suffix!r}")
         word_tags: dict[str, Counter] = defaultdict(Counter)
         all_tags: Counter = Counter()
         for sent, tags in zip(X, y):

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from .exceptions import InputError, SeqtagError
+from .userio import check_output_file, check_report_folder, read_text
 
 __all__ = ["main", "build_parser"]
 
@@ -70,9 +71,12 @@ def cmd_download(args) -> int:
 
 def cmd_train(args) -> int:
     from .corpora import load_corpus
-    from .models import make_tagger
+    from .persistence import check_output_folder
+    from .registry import make_model
 
-    tagger = make_tagger(args.model, **_parse_params(args.param))
+    check_output_folder(args.output, "-o")
+    tagger = make_model(args.model, kind="tagger", **_parse_params(args.param))
+    tagger._check_params()
     corpus = load_corpus(args.corpus, split=args.split, **_corpus_options(args))
     t0 = time.perf_counter()
     tagger.fit(corpus.X, corpus.y)
@@ -115,6 +119,7 @@ def _tag_to_parquet(args) -> int:
                          "to stdout: drop --output or pass --input FILE")
     if not args.output.endswith(".parquet"):
         raise InputError(f"--output must be a Parquet folder ending in .parquet, got {args.output!r}")
+    check_report_folder(args.output, "--output")
     if args.workers is not None and args.workers < 0:
         raise InputError(f"--workers must be >= 0 (0: no Dask, tag in this process), got {args.workers}")
     if args.scheduler and args.workers is not None:
@@ -137,7 +142,7 @@ def _tag_to_parquet(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    from .base import load
+    from .persistence import load_model as load
 
     if args.output is not None:
         return _tag_to_parquet(args)
@@ -147,7 +152,7 @@ def cmd_tag(args) -> int:
     out = sys.stdout
     if args.input == "conllu":
         column = {"xpos": 4, "upos": 3}[args.column]
-        for block in _read_conllu_blocks(sys.stdin):
+        for block in _read_conllu_blocks(read_text(None).splitlines()):
             words = [ln.split("\t") for ln in block if not ln.startswith("#")]
             idx = [i for i, c in enumerate(words) if len(c) == 10 and c[0].isdigit()]
             tags = tagger.predict([[words[i][1] for i in idx]])[0]
@@ -158,14 +163,8 @@ def cmd_tag(args) -> int:
                 out.write(ln + "\n" if ln.startswith("#") else "\t".join(next(it)) + "\n")
             out.write("\n")
         return 0
-    if args.input == "text":
-        lines = _sentences(sys.stdin, args.raw)
-    else:
-        try:
-            with open(args.input, encoding="utf-8") as fh:
-                lines = _sentences(fh, args.raw)
-        except OSError as exc:
-            raise InputError(f"cannot read --input {args.input!r}: {exc.strerror}") from None
+    source = None if args.input == "text" else args.input
+    lines = _sentences(read_text(source, "input" if source is None else "--input").splitlines(), args.raw)
     for tokens, tags in zip(lines, tagger.predict(lines)):
         if args.format == "slash":
             out.write(" ".join(f"{w}/{t}" for w, t in zip(tokens, tags)) + "\n")
@@ -181,7 +180,7 @@ def cmd_tag(args) -> int:
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
-    from .base import load
+    from .persistence import load_model as load
     from .corpora import load_corpus
     from .evaluation import evaluate
 
@@ -197,9 +196,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .comparison import compare
-    from .report import format_table, write_report
+    from .comparison import compare, format_table, write_report
 
+    if args.report:
+        check_report_folder(args.report)
     if args.curve is None:
         sizes = "preset"
     elif args.curve.strip().lower() in ("", "none", "0"):
@@ -221,14 +221,18 @@ def cmd_compare(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .corpora import CORPORA
-    from .models import MODELS, model_names
+    from .corpora import CORPORA, SPEECH_CORPORA
+    from .registry import MODELS, model_names
 
-    print("models:")
-    for name in model_names():
-        print(f"  {name:<14} {MODELS[name][3]}")
+    for kind in ("tagger", "aligner"):
+        print(f"{kind}s:")
+        for name in model_names(kind):
+            print(f"  {name:<16} {MODELS[name].description}")
     print("corpora:")
     for name in CORPORA:
+        print(f"  {name}")
+    print("speech corpora:")
+    for name in SPEECH_CORPORA:
         print(f"  {name}")
     return 0
 
@@ -303,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("list", help="list model presets and corpora", description="List models and corpora.")
+    p = sub.add_parser("list", help="list named models (taggers, aligners) and corpora",
+                       description="List named models and corpora.")
     p.set_defaults(func=cmd_list)
 
     for module in COMMAND_MODULES:
@@ -319,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SeqtagError as exc:
         print(f"seqtag: error: {exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:  # a reader that did not name its file
+        print(f"seqtag: error: input is not UTF-8 text (byte offset {exc.start}: {exc.object[exc.start:exc.start + 1]!r})",
+              file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `seqtag tag ... | head`
         return 0

@@ -2,7 +2,7 @@
 
 :func:`tag_dataframe` turns a frame of documents into one row per token and
 :func:`align_dataframe` a frame of utterances into one row per aligned word.
-Both batch the model calls (one ``predict`` / ``align_corpus`` call per batch)
+Both batch the model calls (one ``predict`` / ``align_batch`` call per batch)
 and never fail because of one bad item: an item that cannot be read or
 processed becomes a single row whose ``error`` column holds the message, and
 the batch it was in is redone item by item so that its neighbours still get
@@ -300,7 +300,7 @@ def _predict(tagger, sents: list[list[str]], marginals: bool):
 
 
 def _check_tagger(tagger, marginals: bool):
-    from .base import load
+    from .persistence import load_model as load
 
     if isinstance(tagger, (str, os.PathLike)):
         tagger = load(tagger)
@@ -452,7 +452,7 @@ def tag_dataframe(
 # ---------------------------------------------------------------------- alignment
 def _check_aligner(aligner):
     if isinstance(aligner, (str, os.PathLike)):
-        from .distributed import load_model
+        from .persistence import load_model
 
         aligner = load_model(aligner)
     if not callable(getattr(aligner, "align", None)):
@@ -484,7 +484,7 @@ def _transcript_of(value) -> str:
 def _align_items(ids: Sequence, audios: Iterable, transcripts: Iterable, aligner, *, batch_size: int,
                  id_dtype=None) -> pd.DataFrame:
     rows = _AlignRows()
-    batched = callable(getattr(aligner, "align_corpus", None))
+    batched = callable(getattr(aligner, "align_batch", None))
     pending: list = []
 
     def one(audio, text):
@@ -495,7 +495,7 @@ def _align_items(ids: Sequence, audios: Iterable, transcripts: Iterable, aligner
         results = None
         if batched and len(good) > 1:
             try:
-                results = iter(aligner.align_corpus(good))
+                results = iter(aligner.align_batch(good))
             except Exception:  # noqa: BLE001 - redo one at a time below
                 results = None
         for item_id, audio, text, err in pending:
@@ -539,15 +539,15 @@ def align_dataframe(
         One utterance per row.
     aligner : object or path-like
         Anything with ``align(audio_path, transcript) -> AlignmentResult``
-        (:class:`~seqtag.align.CTCAligner`, :class:`~seqtag.align.hmm_gmm.HMMAligner`),
-        or a folder saved by one of them.  Aligners with ``align_corpus`` get a
+        (:class:`~seqtag.align.CTCAligner`, :class:`~seqtag.align.aligners.hmm_gmm.HMMAligner`),
+        or a folder saved by one of them.  Aligners with ``align_batch`` get a
         whole batch at once.
     audio_column, transcript_column : str
         Columns holding audio file paths and transcripts.
     id_column : str or None
         Column identifying the utterances (default: the frame's index).
     batch_size : int, default 16
-        Utterances per ``align_corpus`` call.
+        Utterances per ``align_batch`` call.
 
     Returns
     -------

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from . import dataframe as _df
-from ._model_payload import ModelPayload, _warm, load_model, pack_model, unpack_model
+from ._model_payload import ModelPayload, pack_model, unpack_model, warm_model
+from .persistence import load_model
 from .exceptions import InputError, SeqtagError
 
 __all__ = [
@@ -99,7 +100,7 @@ def ship_model(model, client=None):
         return payload
     [future] = client.scatter([payload], broadcast=True, hash=False)
     workers = list(client.nthreads())
-    warm = [client.submit(_warm, future, workers=[w], allow_other_workers=False, pure=False) for w in workers]
+    warm = [client.submit(warm_model, future, workers=[w], allow_other_workers=False, pure=False) for w in workers]
     try:
         client.gather(warm)
     except Exception as exc:  # a model that cannot be rebuilt is a setup error, not an item error
@@ -299,8 +300,8 @@ def align_dask(data, aligner, *, client=None, audio_column: str = "audio_path",
 
     Examples
     --------
-    >>> from seqtag.align.hmm_gmm import HMMAligner
-    >>> aligner = HMMAligner.load("models/hmm-aligner")                          # doctest: +SKIP
+    >>> from seqtag.align.aligners.hmm_gmm import HMMAligner
+    >>> aligner = seqtag.load("models/hmm-aligner")                             # doctest: +SKIP
     >>> utts = dask.dataframe.read_csv("utterances.csv")  # audio_path,transcript  # doctest: +SKIP
     >>> words = align_dask(utts, aligner, client=client).compute()                # doctest: +SKIP
     """

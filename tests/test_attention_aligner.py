@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -11,9 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("espeakng_loader")
 
-from seqtag.align._attention_net import SCORES, AttentionNet  # noqa: E402
-from seqtag.align.aligner import AlignmentResult, CTCAligner  # noqa: E402
-from seqtag.align.attention import AttentionAligner, train_attention  # noqa: E402
+import seqtag  # noqa: E402
+from seqtag.align import AlignmentResult, CTCAligner  # noqa: E402
+from seqtag.align.aligners._attention_net import SCORES, AttentionNet  # noqa: E402
+from seqtag.align.aligners.attention import AttentionAligner, train_attention  # noqa: E402
 from seqtag.align.formats import read_json  # noqa: E402
 from seqtag.align.monotonic import path_bounds  # noqa: E402
 from seqtag.align.plots import plot_alignment, plot_alignments  # noqa: E402
@@ -35,7 +37,8 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(corpus):
-    aligner = AttentionAligner(model_params=TINY, ctc_warmup=2).fit(corpus, epochs=EPOCHS, batch_size=2, lr=8e-3, seed=0)
+    aligner = AttentionAligner(model_params=TINY, ctc_warmup=2, epochs=EPOCHS, batch_size=2, lr=8e-3,
+                               random_state=0).fit(corpus)
     return aligner
 
 
@@ -87,7 +90,9 @@ def test_training_lowers_the_loss_and_yields_monotonic_paths(trained, corpus):
     assert len(h) == EPOCHS and all(math.isfinite(x) for x in h)
     assert h[-1] < 0.6 * h[0]
     assert trained.loss_parts_["ce"][-1] < 0.6 * trained.loss_parts_["ce"][0]
-    assert trained.start_shift is not None and trained.end_shift is not None  # calibrated on reference words
+    # calibrated on reference words; the constructor's shifts stay as the user left them
+    assert trained.start_shift_ is not None and trained.end_shift_ is not None
+    assert trained.start_shift is None and trained.end_shift is None
     for u in corpus[:3]:
         check_result(trained.align(u.audio_path, u.transcript), u.transcript)
     audio, sr = corpus[0].load_audio(sr=8000)  # arrays at another rate are resampled
@@ -95,23 +100,24 @@ def test_training_lowers_the_loss_and_yields_monotonic_paths(trained, corpus):
     att = trained.attention(corpus[1].audio_path, corpus[1].transcript)
     assert np.allclose(att.sum(1), 1.0)
     report = trained.evaluate(corpus[:2])
-    ctc = CTCAligner(model_params=CTC_TINY).fit(corpus[:1], epochs=1, calibrate=False)
+    ctc = CTCAligner(model_params=CTC_TINY, epochs=1, calibrate=False).fit(corpus[:1])
     assert set(report) == set(ctc.evaluate(corpus[:1]))  # same report as the CTC aligner
     assert report["n_boundaries"] == 2 * sum(len(u.words) for u in corpus[:2])
-    assert trained.emissions(corpus[0].audio_path).shape[1] == len(trained.tokenizer.vocab)
+    assert trained.emissions(corpus[0].audio_path).shape[1] == len(trained.tokenizer_.vocab)
 
 
 def test_training_is_deterministic_for_a_seed(corpus):
-    kw = {"model_params": TINY}
-    a = AttentionAligner(**kw).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
-    b = AttentionAligner(**kw).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
+    kw = {"model_params": TINY, "epochs": 2, "batch_size": 3, "random_state": 3, "calibrate": False}
+    a = AttentionAligner(**kw).fit(corpus[:3])
+    b = AttentionAligner(**kw).fit(corpus[:3])
+    assert a.start_shift_ is None and a.end_shift_ is None  # calibrate=False
     assert a.history_ == b.history_
     u = corpus[0]
     assert np.array_equal(a.attention(u.audio_path, u.transcript), b.attention(u.audio_path, u.transcript))
 
 
 def test_speed_perturbation_draws_the_variants_and_is_deterministic(corpus, monkeypatch):
-    import seqtag.align.attention as att_mod
+    import seqtag.align.aligners.attention as att_mod
 
     seen = []
     real_pad = att_mod._pad_batch
@@ -121,19 +127,19 @@ def test_speed_perturbation_draws_the_variants_and_is_deterministic(corpus, monk
         return real_pad(feats, targets, idx)
 
     monkeypatch.setattr(att_mod, "_pad_batch", spy)
-    kw = {"model_params": TINY, "ctc_warmup": 0}
-    a = AttentionAligner(**kw).fit(corpus[:3], epochs=4, batch_size=3, seed=1, calibrate=False,
-                                   speed_perturb=(0.8, 1.25))
+    kw = {"model_params": TINY, "ctc_warmup": 0, "epochs": 4, "batch_size": 3, "random_state": 1,
+          "calibrate": False}
+    a = AttentionAligner(**kw, speed_perturb=[0.8, 1.25]).fit(corpus[:3])
     # 0.8 makes 1.25x as many frames, 1.25 makes 0.8x: all three versions of utterances were drawn
-    from seqtag.align.acoustic import features
+    from seqtag.align.aligners._ctc_net import features
 
     lengths = {len(features(u.load_audio(16000)[0], a._features)) for u in corpus[:3]}
     assert lengths < set(seen) and max(seen) > 1.2 * max(lengths) and min(seen) < 0.85 * min(lengths)
-    b = AttentionAligner(**kw).fit(corpus[:3], epochs=4, batch_size=3, seed=1, calibrate=False,
-                                   speed_perturb=(0.8, 1.25))
+    b = AttentionAligner(**kw, speed_perturb=[0.8, 1.25]).fit(corpus[:3])
     assert a.history_ == b.history_
-    with pytest.raises(InputError, match=r"speed_perturb factors must be between 0.5 and 2.0 \(e.g. \(0.9, 1.1\)\), got \[3.0\]"):
-        AttentionAligner(**kw).fit(corpus[:1], epochs=1, speed_perturb=(3,))
+    with pytest.raises(InputError, match=r"speed_perturb factors must be numbers between 0.5 and 2.0 "
+                                         r"\(e.g. \[0.9, 1.1\]\), got \[3\]"):
+        AttentionAligner(**kw, speed_perturb=[3]).fit(corpus[:1])
     net = AttentionNet(5, **TINY)
     with pytest.raises(InputError, match="variants must hold one list per utterance"):
         train_attention(net, [np.zeros((40, 40), dtype=np.float32)], [[1, 2]], variants=[])
@@ -141,53 +147,73 @@ def test_speed_perturbation_draws_the_variants_and_is_deterministic(corpus, monk
 
 def test_pause_threshold_none_assigns_every_frame_and_word_sep(trained, corpus):
     u = corpus[2]
-    dense = AttentionAligner(trained.model, trained.tokenizer, pause_threshold=None, eos_row=False)
+    dense = copy.deepcopy(trained).set_params(pause_threshold=None, eos_row=False)
     assert np.all(dense.align(u.audio_path, u.transcript).raw["path"] >= 0)
-    path = AttentionAligner(trained.model, trained.tokenizer, pause_threshold=None).align(u.audio_path, u.transcript).raw["path"]
+    path = copy.deepcopy(trained).set_params(pause_threshold=None).align(u.audio_path, u.transcript).raw["path"]
     n_eos = int(np.sum(path < 0))  # with the <eos> row, only trailing frames are left to <eos>
     assert n_eos >= 1 and np.all(path[-n_eos:] < 0) and np.all(path[:-n_eos] >= 0)
-    sep = AttentionAligner(model_params=TINY, word_sep=True, ctc_warmup=0, ctc_prior=0.5)
-    sep.fit(corpus[:2], epochs=1, calibrate=False)
+    assert trained.pause_threshold == 0.01 and trained.eos_row  # the copies changed, not the trained aligner
+    sep = AttentionAligner(model_params=TINY, word_sep=True, ctc_warmup=0, ctc_prior=0.5, epochs=1, calibrate=False)
+    sep.fit(corpus[:2])
     r = sep.align(u.audio_path, u.transcript)
     assert [w.label for w in r.words] == u.transcript.split()
-    ids = sep.tokenizer.encode(u.transcript)[0]
-    assert r.raw["attention"].shape[0] == len(ids) and ids.count(sep.tokenizer.index["|"]) == len(r.words) - 1
+    ids = sep.tokenizer_.encode(u.transcript)[0]
+    assert r.raw["attention"].shape[0] == len(ids) and ids.count(sep.tokenizer_.index["|"]) == len(r.words) - 1
     assert [x.label for x in r.units] == list(u.transcript.replace(" ", ""))  # separators are no units
 
 
 def test_save_load_gives_identical_output(trained, corpus, tmp_path):
     folder = trained.save(tmp_path / "model")
-    doc = json.loads((folder / "aligner.json").read_text())
-    assert doc["class"] == "AttentionAligner" and doc["model"]["score"] == "additive"
-    loaded = AttentionAligner.load(folder)
+    doc = json.loads((folder / "seqtag.json").read_text())
+    assert (doc["kind"], doc["class"]) == ("aligner", "AttentionAligner")
+    assert doc["state"]["model"]["score"] == "additive"
+    loaded = seqtag.load(folder)
+    assert type(loaded) is AttentionAligner and loaded.get_params() == trained.get_params()
+    assert loaded.history_ == trained.history_ and loaded.loss_parts_ == trained.loss_parts_
     u = corpus[1]
     assert np.array_equal(loaded.attention(u.audio_path, u.transcript), trained.attention(u.audio_path, u.transcript))
     assert loaded.align(u.audio_path, u.transcript).words == trained.align(u.audio_path, u.transcript).words
-    assert (loaded.start_shift, loaded.pause_threshold) == (trained.start_shift, trained.pause_threshold)
+    assert (loaded.start_shift_, loaded.end_shift_, loaded.pause_threshold) == \
+        (trained.start_shift_, trained.end_shift_, trained.pause_threshold)
 
 
 def test_load_rejects_missing_corrupt_and_foreign_folders(trained, corpus, tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelFileError, match="not a saved AttentionAligner"):
-        AttentionAligner.load(tmp_path / "empty")
-    ctc = CTCAligner(model_params=CTC_TINY).fit(corpus[:1], epochs=1, calibrate=False)
-    with pytest.raises(ModelFileError, match="class 'CTCAligner'"):
-        AttentionAligner.load(ctc.save(tmp_path / "ctc"))
-    with pytest.raises(ModelFileError):
-        CTCAligner.load(trained.save(tmp_path / "att"))
+    with pytest.raises(ModelFileError, match="is not a saved seqtag model: seqtag.json is missing"):
+        seqtag.load(tmp_path / "empty")
+    # seqtag.load dispatches on the saved class; a folder claiming another class is refused
+    ctc = CTCAligner(model_params=CTC_TINY, epochs=1, calibrate=False).fit(corpus[:1])
+    assert type(seqtag.load(ctc.save(tmp_path / "ctc"))) is CTCAligner
+    foreign = trained.save(tmp_path / "att")
+    doc = json.loads((foreign / "seqtag.json").read_text())
+    doc["class"] = "CTCAligner"
+    (foreign / "seqtag.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="has parameters CTCAligner does not accept"):
+        seqtag.load(foreign)
+    doc["class"] = "Attention"
+    (foreign / "seqtag.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="names an unknown model class 'Attention'"):
+        seqtag.load(foreign)
     bad = trained.save(tmp_path / "garbage")
-    (bad / "model.pt").write_bytes(b"not a state dict")
-    with pytest.raises(ModelFileError, match="cannot load"):
-        AttentionAligner.load(bad)
+    (bad / "weights.pt").write_bytes(b"not a state dict")
+    with pytest.raises(ModelFileError, match="weights.pt is corrupt"):
+        seqtag.load(bad)
+    (bad / "weights.pt").unlink()
+    with pytest.raises(ModelFileError, match="weights.pt is missing"):
+        seqtag.load(bad)
     other = trained.save(tmp_path / "other")
-    doc = json.loads((other / "aligner.json").read_text())
-    doc["model"]["hidden"] = 12  # weights no longer fit the configuration
-    (other / "aligner.json").write_text(json.dumps(doc))
-    with pytest.raises(ModelFileError, match="cannot load"):
-        AttentionAligner.load(other)
-    (other / "aligner.json").write_text("{not json")
-    with pytest.raises(ModelFileError, match="cannot load"):
-        AttentionAligner.load(other)
+    doc = json.loads((other / "seqtag.json").read_text())
+    doc["state"]["model"]["hidden"] = 12  # weights no longer fit the configuration
+    (other / "seqtag.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="is corrupt: RuntimeError"):
+        seqtag.load(other)
+    del doc["state"]["tokenizer"]
+    (other / "seqtag.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="is corrupt: KeyError"):
+        seqtag.load(other)
+    (other / "seqtag.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match=r"is corrupt \(not valid JSON\)"):
+        seqtag.load(other)
 
 
 def test_alignment_errors(trained, corpus):

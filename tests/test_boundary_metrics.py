@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from seqtag.align.boundary_metrics import boundary_errors, boundary_report, match_boundaries
-from seqtag.align.spans import Interval
 from seqtag.exceptions import InputError
+from seqtag.intervals import Interval
+from seqtag.metrics import boundary_errors, boundary_report, match_boundaries
 
 REF = [Interval("a", 0.00, 0.10), Interval("b", 0.10, 0.30), Interval("c", 0.40, 0.60)]
 HYP = [Interval("a", 0.005, 0.12), Interval("b", 0.12, 0.34), Interval("c", 0.40, 0.55)]

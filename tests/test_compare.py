@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from seqtag.comparison import ComparisonResult, compare, learning_curve
+from seqtag.comparison.tagger_report import write_report
 from seqtag.corpora import Corpus
 from seqtag.exceptions import InputError
-from seqtag.report import write_report
+from seqtag.registry import PRESET_CURVES, PRESETS
 
 from .test_cli import run
 
@@ -51,7 +52,7 @@ def test_compare_two_fast_models_and_report(toy_data, tmp_path):
 
 
 def test_curve_reuses_the_main_run_and_presets_give_sizes(toy_data, monkeypatch):
-    import seqtag.comparison as cmp
+    import seqtag.comparison.taggers as cmp
 
     train, test = _tiny(toy_data)
     fits = []
@@ -64,8 +65,9 @@ def test_curve_reuses_the_main_run_and_presets_give_sizes(toy_data, monkeypatch)
     monkeypatch.setattr(cmp, "_fit", counting_fit)
     res = compare(["baseline", "hmm1"], (train, test), curve_sizes="preset", significance=False,
                   return_result=True)
-    # main runs on all 48 sentences, then 0.1 and 0.3 of the documents; 1.0 is not trained again
-    assert fits[:2] == [48, 48] and len(fits) == 2 + 2 * (len(cmp.PRESET_CURVES["quick"]) - 1)
+    # main runs on all 48 sentences, then the smaller fractions of the preset's curve; 1.0 is not trained again
+    assert PRESET_CURVES["quick"][-1] == 1.0
+    assert fits[:2] == [48, 48] and len(fits) == 2 + 2 * (len(PRESET_CURVES["quick"]) - 1)
     assert 48 not in fits[2:]
     full = res.curves[res.curves["fraction"] == 1.0].set_index("model")["accuracy"]
     pd.testing.assert_series_equal(full, res.table["accuracy"], check_names=False)
@@ -76,7 +78,7 @@ def test_curve_reuses_the_main_run_and_presets_give_sizes(toy_data, monkeypatch)
 def test_cv_folds_do_not_leak_documents(toy_data, monkeypatch):
     train, _ = _tiny(toy_data)
     seen = []
-    import seqtag.comparison as cmp
+    import seqtag.comparison.taggers as cmp
 
     def fake_load_folds(name, k, seed, **opts):
         from seqtag.corpora import document_folds
@@ -117,8 +119,10 @@ def test_cli_compare_bad_curve(capsys):
 
 
 def test_named_models_get_the_preset_and_the_seed():
-    from seqtag.comparison import _resolve_models
+    from seqtag.comparison.taggers import _resolve_models
 
+    # the overrides come from the one preset table of seqtag.registry
+    assert PRESETS["full"]["bilstm-crf"]["hidden_size"] == 200 and PRESETS["quick"]["bilstm"]["max_epochs"] == 3
     models = _resolve_models(["bilstm-crf", "crf", "hmm2"], "full", random_state=3)
     p = models["bilstm-crf"].get_params()
     assert p["random_state"] == 3 and p["hidden_size"] == 200 and p["patience"] is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import math
@@ -14,16 +13,16 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("espeakng_loader")
 
-from seqtag.align.boundary_metrics import boundary_report  # noqa: E402
-from seqtag.align.compare import (  # noqa: E402
-    ALIGNERS, compare_aligners, load_aligner, pooled_report, strip_references,
-)
-from seqtag.align.compare_report import format_aligner_table, write_aligner_report  # noqa: E402
-from seqtag.align.mfa_check import MFA_CAVEAT, default_mfa_dir, mfa_agreement  # noqa: E402
+import seqtag  # noqa: E402
 from seqtag.align.formats import read_json, write_textgrid  # noqa: E402
-from seqtag.align.spans import Interval  # noqa: E402
+from seqtag.comparison.aligner_report import format_aligner_table, write_aligner_report  # noqa: E402
+from seqtag.comparison.aligners import compare_aligners, strip_references  # noqa: E402
+from seqtag.comparison.mfa import MFA_CAVEAT, default_mfa_dir, mfa_agreement  # noqa: E402
 from seqtag.corpora.synthetic import generate_synthetic  # noqa: E402
 from seqtag.exceptions import InputError, ModelFileError  # noqa: E402
+from seqtag.intervals import Interval  # noqa: E402
+from seqtag.metrics import boundary_report, pooled_boundary_report  # noqa: E402
+from seqtag.registry import MODELS, model_names  # noqa: E402
 
 from .conftest import SPEECH_TEXTS  # noqa: E402
 
@@ -73,7 +72,7 @@ def test_table_pools_every_word_boundary(data, compared):
         assert math.isclose(row["word_median_ms"], float(np.median(err)), rel_tol=1e-9)
         assert 0 <= row["word_f1_20ms"] <= 1
     # the HMM learns something: far better than spreading the words evenly over the audio
-    even = pooled_report([u.words for u in test], [_even(u) for u in test])["mean_abs_ms"]
+    even = pooled_boundary_report([u.words for u in test], [_even(u) for u in test])["mean_abs_ms"]
     assert table.loc["hmm", "word_mae_ms"] < 0.5 * even
     # phones: HMM (ARPAbet) scored where the counts match the espeak reference; CTC has characters
     hmm = table.loc["hmm"]
@@ -115,7 +114,12 @@ def test_bad_names_and_inputs(data):
     with pytest.raises(InputError, match="must be a name"):
         compare_aligners({"x": 3}, train, test)
     assert test[0].words is not None  # strip_references copies
-    assert set(ALIGNERS) == {"hmm", "ctc", "attention"}
+    # the registry's named aligners (a pretrained "english" may be there too)
+    assert {"hmm", "ctc", "attention"} <= set(model_names("aligner")) <= {"hmm", "ctc", "attention", "english"}
+    assert all(MODELS[n].kind == "aligner" for n in model_names("aligner"))
+    assert "hmm1" not in model_names("aligner") and "hmm1" in model_names("tagger")
+    with pytest.raises(InputError, match="unknown aligner 'hmm2'"):  # a tagger's name is no aligner
+        compare_aligners("hmm2", train, test)
 
 
 def test_given_aligners_are_used_as_they_are(data, compared):
@@ -127,17 +131,18 @@ def test_given_aligners_are_used_as_they_are(data, compared):
 
 
 def test_mfa_protocol_lets_unsupervised_aligners_hear_the_test_audio(data, monkeypatch):
-    from seqtag.align.hmm_gmm import HMMAligner
+    from seqtag.align.aligners.hmm_gmm import HMMAligner
 
     train, test = data
     seen = []
 
-    class Spy(HMMAligner):
-        def fit(self, utterances, progress=False):
-            seen.extend(utterances)
-            return super().fit(seen, progress=progress)
+    real_fit = HMMAligner.fit
 
-    monkeypatch.setitem(ALIGNERS, "hmm", dataclasses.replace(ALIGNERS["hmm"], factory=Spy))
+    def spy(self, utterances):
+        seen.extend(utterances)
+        return real_fit(self, seen)
+
+    monkeypatch.setattr(HMMAligner, "fit", spy)
     table = compare_aligners("hmm", train, test, protocol="mfa")
     assert table.loc["hmm", "trained_on"] == "train+test" and table.loc["hmm", "failed"] == 0
     assert [u.id for u in seen] == [u.id for u in [*train, *test]]
@@ -180,7 +185,7 @@ def test_mfa_agreement_matches_boundary_report(data, compared, tmp_path):
                                                                                        rep["median_abs_ms"])
         refs.append(u.words)
         hyps.append(hyp)
-    assert math.isclose(df.loc["all", "mean_abs_ms"], pooled_report(refs, hyps)["mean_abs_ms"])
+    assert math.isclose(df.loc["all", "mean_abs_ms"], pooled_boundary_report(refs, hyps)["mean_abs_ms"])
     assert df.loc["all", "status"] == "2/3 files ok"
 
 
@@ -223,16 +228,16 @@ def test_cli_compare_aligners_smoke(data, tmp_path, monkeypatch, capsys):
 
 def test_align_dispatches_on_the_saved_class(data, compared, tmp_path, monkeypatch):
     import seqtag.cli as cli
-    from seqtag.align.aligner import CTCAligner
-    from seqtag.align.hmm_gmm import HMMAligner
+    from seqtag.align import CTCAligner
+    from seqtag.align.aligners.hmm_gmm import HMMAligner
 
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("seqtag.align.cli",))
     _, test = data
     runs = compared[1].runs
     runs["hmm"].aligner.save(tmp_path / "hmm")
     runs["ctc"].aligner.save(tmp_path / "ctc")
-    assert isinstance(load_aligner(tmp_path / "hmm"), HMMAligner)
-    assert isinstance(load_aligner(tmp_path / "ctc"), CTCAligner)
+    assert isinstance(seqtag.load(tmp_path / "hmm"), HMMAligner)
+    assert isinstance(seqtag.load(tmp_path / "ctc"), CTCAligner)
     u = test[0]
     for kind in ("hmm", "ctc"):
         out = tmp_path / f"{kind}.json"
@@ -246,16 +251,19 @@ def test_align_dispatches_on_the_saved_class(data, compared, tmp_path, monkeypat
     table = compare_aligners([str(tmp_path / "hmm")], [], test[:1])
     assert list(table.index) == ["hmm"] and table.loc["hmm", "trained_on"] == "given"
     (tmp_path / "odd").mkdir()
-    (tmp_path / "odd" / "aligner.json").write_text(json.dumps({"class": "Mystery"}))
-    with pytest.raises(ModelFileError, match="known aligner classes: CTCAligner, HMMAligner, AttentionAligner"):
-        load_aligner(tmp_path / "odd")
-    with pytest.raises(ModelFileError, match="is not a saved aligner"):
-        load_aligner(tmp_path / "nothing")
+    (tmp_path / "odd" / "seqtag.json").write_text(json.dumps(
+        {"format": "seqtag-model", "format_version": 1, "kind": "aligner", "class": "Mystery", "params": {},
+         "state": {}}))
+    with pytest.raises(ModelFileError, match=r"names an unknown model class 'Mystery'; known: "
+                                             r".*AttentionAligner.*CTCAligner.*HMMAligner"):
+        seqtag.load(tmp_path / "odd")
+    with pytest.raises(ModelFileError, match="is not a saved seqtag model: seqtag.json is missing"):
+        seqtag.load(tmp_path / "nothing")
     assert cli.main(["align", u.audio_path, "the cat", "--model", str(tmp_path / "odd"), "-o", str(out)]) == 2
 
 
 def test_attention_aligner_takes_part(data, tmp_path):
-    pytest.importorskip("seqtag.align.attention")
+    pytest.importorskip("seqtag.align.aligners.attention")
     train, test = data
     table, details = compare_aligners("attention", train, test, preset="quick", return_details=True)
     row = table.loc["attention"]
@@ -263,8 +271,8 @@ def test_attention_aligner_takes_part(data, tmp_path):
     assert row["word_boundaries"] == 2 * sum(len(u.words) for u in test)
     assert all(len(r.words) == len(u.words) for u, r in zip(test, details.runs["attention"].results))
     folder = details.runs["attention"].aligner.save(tmp_path / "att")
-    assert type(load_aligner(folder)).__name__ == "AttentionAligner"
+    assert type(seqtag.load(folder)).__name__ == "AttentionAligner"
     u = test[0]
-    again = load_aligner(folder).align(u.audio_path, u.transcript).words
+    again = seqtag.load(folder).align(u.audio_path, u.transcript).words
     first = details.runs["attention"].results[0].words
     assert [w.start for w in again] == pytest.approx([w.start for w in first], abs=1e-6)

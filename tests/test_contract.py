@@ -104,7 +104,7 @@ def test_load_rejects_corrupt_and_foreign(factory, toy_data, tmp_path):
     cfg = json.loads((path / "seqtag.json").read_text())
     cfg["class"] = "os.system"
     (path / "seqtag.json").write_text(json.dumps(cfg))
-    with pytest.raises(ModelFileError, match="unknown tagger class 'os.system'"):
+    with pytest.raises(ModelFileError, match="unknown model class 'os.system'"):
         seqtag.load(path)
     (path / "seqtag.json").write_text("{not json")
     with pytest.raises(ModelFileError, match="not valid JSON"):

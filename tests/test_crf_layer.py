@@ -378,7 +378,7 @@ def test_no_start_end_parameters():
 
 
 def test_agrees_with_hmm_kernels():
-    from seqtag.hmm import kernels
+    from seqtag.chains import dense as kernels
 
     crf = _crf(4, constraints=allowed_transitions("BIO", ["O", "B-X", "I-X", "B-Y"]))
     em, _ = _batch(1, 6, 4, [6])

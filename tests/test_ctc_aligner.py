@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,11 +11,13 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("espeakng_loader")
 
-from seqtag.align.aligner import AlignmentResult, CTCAligner, align_emissions  # noqa: E402
-from seqtag.align.formats import read_ctm, read_json, read_textgrid  # noqa: E402
+import seqtag  # noqa: E402
+from seqtag.align import AlignmentResult, CTCAligner, align_emissions  # noqa: E402
+from seqtag.align.formats import read_ctm, read_json  # noqa: E402
 from seqtag.align.tokenizers import CharTokenizer, PhoneTokenizer, tokenizer_from_config  # noqa: E402
 from seqtag.corpora.synthetic import generate_synthetic  # noqa: E402
 from seqtag.exceptions import InputError, ModelFileError, NotFittedError  # noqa: E402
+from seqtag.intervals import read_textgrid  # noqa: E402
 
 from .conftest import SPEECH_TEXTS  # noqa: E402
 
@@ -25,7 +28,7 @@ TINY = {"hidden": 24, "channels": 24, "layers": 1}
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     corpus = generate_synthetic(6, "train", seed=0, cache_dir=tmp_path_factory.mktemp("syn"), texts=TEXTS)
-    aligner = CTCAligner(model_params=TINY).fit(corpus, epochs=12, batch_size=3, lr=5e-3, seed=0)
+    aligner = CTCAligner(model_params=TINY, epochs=12, batch_size=3, lr=5e-3, random_state=0).fit(corpus)
     return aligner, corpus
 
 
@@ -47,7 +50,9 @@ def test_training_lowers_the_loss_and_aligns(trained):
     h = aligner.history_
     assert len(h) == 12 and all(math.isfinite(x) for x in h)
     assert h[-1] < 0.5 * h[0]
-    assert aligner.start_shift is not None and aligner.end_shift is not None  # calibrated on reference words
+    # calibrated on reference words; the constructor's shifts stay as the user left them
+    assert aligner.start_shift_ is not None and aligner.end_shift_ is not None
+    assert aligner.start_shift is None and aligner.end_shift is None
     for u in corpus[:3]:
         check_words(aligner.align(u.audio_path, u.transcript), u.transcript)
     audio, sr = corpus[0].load_audio(sr=8000)  # arrays at another rate are resampled
@@ -58,8 +63,10 @@ def test_training_lowers_the_loss_and_aligns(trained):
 
 def test_training_is_deterministic_for_a_seed(trained, tmp_path):
     _, corpus = trained
-    a = CTCAligner(model_params=TINY).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
-    b = CTCAligner(model_params=TINY).fit(corpus[:3], epochs=2, batch_size=3, seed=3, calibrate=False)
+    kw = dict(model_params=TINY, epochs=2, batch_size=3, random_state=3, calibrate=False)
+    a = CTCAligner(**kw).fit(corpus[:3])
+    b = CTCAligner(**kw).fit(corpus[:3])
+    assert a.start_shift_ is None and a.end_shift_ is None  # calibrate=False
     assert a.history_ == b.history_
     assert np.array_equal(a.emissions(corpus[0].audio_path), b.emissions(corpus[0].audio_path))
 
@@ -67,17 +74,32 @@ def test_training_is_deterministic_for_a_seed(trained, tmp_path):
 def test_save_load_gives_identical_output(trained, tmp_path):
     aligner, corpus = trained
     folder = aligner.save(tmp_path / "model")
-    loaded = CTCAligner.load(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "seqtag.json", "weights.pt"]
+    loaded = seqtag.load(folder)
+    assert type(loaded) is CTCAligner and loaded.get_params() == aligner.get_params()
+    assert (loaded.start_shift_, loaded.end_shift_) == (aligner.start_shift_, aligner.end_shift_)
+    assert loaded.history_ == aligner.history_
     u = corpus[1]
     assert np.array_equal(loaded.emissions(u.audio_path), aligner.emissions(u.audio_path))
     assert loaded.align(u.audio_path, u.transcript).words == aligner.align(u.audio_path, u.transcript).words
-    assert loaded.tokenizer.vocab == aligner.tokenizer.vocab
+    assert loaded.tokenizer_.vocab == aligner.tokenizer_.vocab
     (tmp_path / "bad").mkdir()
-    with pytest.raises(ModelFileError, match="not a saved CTCAligner"):
-        CTCAligner.load(tmp_path / "bad")
-    (folder / "aligner.json").write_text("{not json")
-    with pytest.raises(ModelFileError, match="cannot load"):
-        CTCAligner.load(folder)
+    with pytest.raises(ModelFileError, match="is not a saved seqtag model: seqtag.json is missing"):
+        seqtag.load(tmp_path / "bad")
+    cfg = json.loads((folder / "seqtag.json").read_text())
+    assert (cfg["kind"], cfg["class"]) == ("aligner", "CTCAligner")
+    cfg["params"]["units"] = "words"
+    (folder / "seqtag.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFileError, match="has parameters CTCAligner does not accept: units must be"):
+        seqtag.load(folder)
+    (folder / "weights.pt").unlink()
+    cfg["params"]["units"] = "chars"
+    (folder / "seqtag.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFileError, match="weights.pt is missing"):
+        seqtag.load(folder)
+    (folder / "seqtag.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match=r"is corrupt \(not valid JSON\)"):
+        seqtag.load(folder)
 
 
 def test_alignment_errors(trained):

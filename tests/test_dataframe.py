@@ -218,7 +218,7 @@ def test_cli_tag_errors(ptb, tmp_path, capsys, argv, message):
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory):
     pytest.importorskip("espeakng_loader")
-    from seqtag.align.hmm_gmm import HMMAligner
+    from seqtag.align.aligners.hmm_gmm import HMMAligner
     from seqtag.corpora.synthetic import generate_synthetic
 
     corpus = generate_synthetic(6, "train", seed=0, cache_dir=tmp_path_factory.mktemp("syn"), texts=SPEECH_TEXTS)
@@ -246,7 +246,7 @@ def test_align_dataframe_equals_align_and_isolates_bad_items(speech, tmp_path):
     assert errors["item_id"].tolist() == ["u3", "u4", "u5"]
     assert "expected a non-empty transcript" in errors["error"].iloc[1]
     assert errors["word"].isna().all() and errors["start"].isna().all()
-    # an object with align only (no align_corpus) and a saved folder give the same rows
+    # an object with align only (no align_batch) and a saved folder give the same rows
     class AlignOnly:
         def align(self, audio, transcript):
             return aligner.align(audio, transcript)

@@ -131,7 +131,7 @@ def test_cli_on_an_existing_scheduler(client, ptb, tmp_path, capsys):
 
 def test_align_dask_equals_align_dataframe(client, tmp_path_factory):
     pytest.importorskip("espeakng_loader")
-    from seqtag.align.hmm_gmm import HMMAligner
+    from seqtag.align.aligners.hmm_gmm import HMMAligner
     from seqtag.corpora.synthetic import generate_synthetic
 
     corpus = generate_synthetic(6, "train", seed=0, cache_dir=tmp_path_factory.mktemp("syn"), texts=SPEECH_TEXTS)

@@ -14,14 +14,15 @@ pytest.importorskip("espeakng_loader")
 scipy_stats = pytest.importorskip("scipy.stats")
 from scipy.special import logsumexp  # noqa: E402
 
-from seqtag.align import _gmm_kernels as _g  # noqa: E402
-from seqtag.align.formats import read_textgrid  # noqa: E402
-from seqtag.align.hmm_gmm import HMMAligner, _chains, _Graph  # noqa: E402
+import seqtag  # noqa: E402
+from seqtag.align.aligners import _gmm_kernels as _g  # noqa: E402
+from seqtag.align.aligners.hmm_gmm import HMMAligner, _chains, _Graph  # noqa: E402
 from seqtag.align.lexicon import SPOKEN_NOISE, Lexicon, cmudict  # noqa: E402
-from seqtag.align.lr_chain import band_to_dense, lr_posteriors, lr_viterbi  # noqa: E402
+from seqtag.chains import dense as hk  # noqa: E402
+from seqtag.chains.banded import band_to_dense, lr_posteriors, lr_viterbi  # noqa: E402
 from seqtag.corpora.synthetic import generate_synthetic  # noqa: E402
 from seqtag.exceptions import InputError, ModelFileError, NotFittedError  # noqa: E402
-from seqtag.hmm import kernels as hk  # noqa: E402
+from seqtag.intervals import read_textgrid  # noqa: E402
 
 from . import naive_hmm as nv  # noqa: E402
 
@@ -242,7 +243,7 @@ def check_result(result, words, phones_of):
 
 
 def test_spans_are_ordered_nested_and_cover_the_words(trained, corpus):
-    results = trained.align_corpus(corpus)
+    results = trained.align_batch(corpus)
     err, naive = [], []
     for u, r in zip(corpus, results):
         check_result(r, u.transcript.split(), trained.lexicon_)
@@ -259,8 +260,13 @@ def test_spans_are_ordered_nested_and_cover_the_words(trained, corpus):
 
 
 def test_save_load_roundtrip_and_textgrid(trained, corpus, tmp_path):
-    trained.save(tmp_path / "m")
-    loaded = HMMAligner.load(tmp_path / "m")
+    folder = trained.save(tmp_path / "m")
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "seqtag.json"]  # no torch weights
+    loaded = seqtag.load(folder)
+    assert type(loaded) is HMMAligner and loaded.get_params() == trained.get_params()
+    assert loaded.phones_ == trained.phones_ and loaded.lexicon_ == trained.lexicon_
+    for name in ("log_weights_", "means_", "variances_", "log_self_", "global_var_"):
+        assert np.array_equal(getattr(loaded, name), getattr(trained, name)), name
     a = trained.align(corpus[1].audio_path, corpus[1].transcript)
     b = loaded.align(corpus[1].audio_path, corpus[1].transcript)
     assert a.words == b.words and a.units == b.units
@@ -269,8 +275,16 @@ def test_save_load_roundtrip_and_textgrid(trained, corpus, tmp_path):
     tiers = read_textgrid(tmp_path / "x.TextGrid")
     assert [w.label for w in tiers["words"] if w.label] == corpus[1].transcript.split()
     (tmp_path / "bad").mkdir()
-    with pytest.raises(ModelFileError, match="not a saved HMMAligner"):
-        HMMAligner.load(tmp_path / "bad")
+    with pytest.raises(ModelFileError, match="is not a saved seqtag model: seqtag.json is missing"):
+        seqtag.load(tmp_path / "bad")
+    # arrays that do not fit the phone list are refused
+    with np.load(folder / "arrays.npz") as npz:
+        arrays = dict(npz)
+    arrays["means"] = arrays["means"][:-3]
+    (folder / "arrays.npz").unlink()
+    np.savez(folder / "arrays.npz", **arrays)
+    with pytest.raises(ModelFileError, match="arrays do not match its"):
+        seqtag.load(folder)
 
 
 def test_errors(trained, corpus):

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from seqtag.chains import dense as hk
 from seqtag.exceptions import InputError
-from seqtag.hmm import kernels as hk
 
 from . import naive_hmm as nv
 
@@ -287,7 +287,7 @@ def test_inputs_not_mutated():
 def test_pure_python_mode():
     """The kernels also run with NUMBA_DISABLE_JIT=1 (debuggable in plain Python)."""
     code = (
-        "import numpy as np; from seqtag.hmm import kernels as hk; from tests import naive_hmm as nv;"
+        "import numpy as np; from seqtag.chains import dense as hk; from tests import naive_hmm as nv;"
         "r=np.random.default_rng(0); s,t,e=r.normal(size=2),r.normal(size=(2,2)),r.normal(size=(3,2));"
         "assert np.isclose(hk.forward(s,t,e)[0], nv.log_likelihood(s,t,e));"
         "assert np.allclose(hk.batch_expected_counts(s,t,e,[3])[2], nv.expected_counts(s,t,e)[2]);"

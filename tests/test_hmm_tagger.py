@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import seqtag
 from seqtag.exceptions import InputError
-from seqtag.hmm._tagger_kernels import trigram_posteriors_batch, trigram_viterbi_batch
+from seqtag.chains.trigram import trigram_posteriors_batch, trigram_viterbi_batch
 from seqtag.hmm._unknown import SHAPE_CLASSES, SuffixModel, shape_class
 from seqtag.hmm.tagger import HMMTagger, deleted_interpolation
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seqtag.chains import dense as hk
 from seqtag.exceptions import InputError, NotFittedError
 from seqtag.hmm import CategoricalHMM
-from seqtag.hmm import kernels as hk
 
 from . import naive_hmm as nv
 

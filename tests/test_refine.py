@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqtag.align.aligner import _refined, align_emissions
 from seqtag.align.refine import frame_energy_db, refine_word_boundaries, silent_runs
-from seqtag.align.spans import Interval
+from seqtag.align.word_timing import align_emissions, refine_result
 from seqtag.exceptions import InputError
+from seqtag.intervals import Interval
 
 SR = 16000
 
@@ -80,12 +80,14 @@ def test_aligner_results_keep_units_inside_their_words():
     for frame, cls in ((30, 1), (40, 2), (80, 3), (90, 1)):  # spikes of "ab" then "ca"
         lp[frame], lp[frame, cls] = np.log(0.01), np.log(0.97)
     r = align_emissions(lp, "ab ca", ["<b>", "a", "b", "c"], 0.01, duration=len(audio) / SR)
-    out = _refined(r, "energy", audio, SR)
+    r.warnings.append("a note from the aligner")
+    out = refine_result(r, "energy", audio, SR)
+    assert out.warnings == ["a note from the aligner"] and out.raw == r.raw  # only boundaries change
     assert [w.label for w in out.words] == ["ab", "ca"] and len(out.units) == 4
     assert out.words[0].start == pytest.approx(0.2, abs=0.011) and out.words[1].end == pytest.approx(1.0, abs=0.011)
     for w, units in zip(out.words, (out.units[:2], out.units[2:])):
         assert units[0].start == w.start and units[-1].end == w.end
         assert all(a.end <= b.start + 1e-9 and a.start <= a.end for a, b in zip(units, units[1:]))
-    assert _refined(r, None, audio, SR) is r
+    assert refine_result(r, None, audio, SR) is r
     with pytest.raises(InputError, match="refine must be None or 'energy'"):
-        _refined(r, "vad", audio, SR)
+        refine_result(r, "vad", audio, SR)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from seqtag.align.ctc import ctc_align
-from seqtag.align.formats import read_ctm, read_json, read_textgrid, write_ctm, write_json, write_textgrid
-from seqtag.align.spans import Interval, TokenSpan, frames_to_seconds, group_words, merge_tokens, spans_to_intervals
+from seqtag.align.formats import read_ctm, read_json, write_ctm, write_json, write_textgrid
+from seqtag.align.spans import TokenSpan, frames_to_seconds, group_words, merge_tokens, spans_to_intervals
 from seqtag.exceptions import InputError
+from seqtag.intervals import Interval, read_textgrid
 
 from .conftest import REQUIRE_DATA
 

@@ -10,9 +10,10 @@ import pytest
 import soundfile as sf
 
 from seqtag.align.formats import write_textgrid
-from seqtag.align.spans import Interval
-from seqtag.corpora.speech import SpeechCorpus, load_speech_corpus, normalize_transcript, read_speech_folder
+from seqtag.corpora import SpeechCorpus, load_speech_corpus, read_speech_folder
+from seqtag.corpora.speech import normalize_transcript
 from seqtag.exceptions import CorpusNotFoundError, InputError
+from seqtag.intervals import Interval
 
 pytest.importorskip("espeakng_loader")
 

@@ -1,4 +1,15 @@
-"""Forced alignment: CTC alignment kernels, aligners, token/word spans, output formats, boundary metrics.
+"""Forced alignment, laid out by its data flow.
+
+audio -> features -> emission scores -> alignment kernel -> frame spans -> word/phone
+intervals (:mod:`~seqtag.align.spans` holds the one frame-to-seconds rule) -> output
+formats (:mod:`~seqtag.align.formats`); boundary metrics are in :mod:`seqtag.metrics`.
+
+- kernels: :mod:`~seqtag.align.ctc` (CTC trellis), :mod:`~seqtag.align.monotonic`
+  (monotonic attention paths); left-to-right HMM chains are in :mod:`seqtag.chains`;
+- the aligners, one contract: :mod:`seqtag.align.aligners`;
+- a pretrained model's files: :mod:`seqtag.align.sphinx`;
+- pronunciations and units: :mod:`~seqtag.align.lexicon`, :mod:`~seqtag.align.tokenizers`,
+  :mod:`~seqtag.align.transcripts`.
 
 Names are imported lazily so that ``import seqtag.align.spans`` does not load torch or numba.
 """
@@ -8,40 +19,33 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _LAZY = {
-    "AlignmentResult": "seqtag.align.aligner",
-    "CTCAligner": "seqtag.align.aligner",
-    "align_emissions": "seqtag.align.aligner",
-    "AttentionAligner": "seqtag.align.attention",
-    "train_attention": "seqtag.align.attention",
+    "Aligner": "seqtag.align.aligners.base",
+    "AlignmentResult": "seqtag.align.result",
+    "CTCAligner": "seqtag.align.aligners.ctc",
+    "AttentionAligner": "seqtag.align.aligners.attention",
+    "HMMAligner": "seqtag.align.aligners.hmm_gmm",
+    "EnglishAligner": "seqtag.align.aligners.english",
+    "hmm_features": "seqtag.align.aligners.hmm_gmm",
+    "train_attention": "seqtag.align.aligners.attention",
+    "align_emissions": "seqtag.align.word_timing",
+    "word_timing": "seqtag.align.word_timing",
+    "refine_result": "seqtag.align.word_timing",
     "monotonic_alignment": "seqtag.align.monotonic",
     "path_bounds": "seqtag.align.monotonic",
     "plot_alignment": "seqtag.align.plots",
     "plot_alignments": "seqtag.align.plots",
-    "compare_aligners": "seqtag.align.compare",
-    "load_aligner": "seqtag.align.compare",
-    "pooled_report": "seqtag.align.compare",
-    "write_aligner_report": "seqtag.align.compare_report",
-    "mfa_agreement": "seqtag.align.mfa_check",
     "refine_word_boundaries": "seqtag.align.refine",
-    "HMMAligner": "seqtag.align.hmm_gmm",
-    "hmm_features": "seqtag.align.hmm_gmm",
     "Lexicon": "seqtag.align.lexicon",
-    "band_to_dense": "seqtag.align.lr_chain",
-    "lr_posteriors": "seqtag.align.lr_chain",
-    "lr_viterbi": "seqtag.align.lr_chain",
-    "boundary_errors": "seqtag.align.boundary_metrics",
-    "boundary_report": "seqtag.align.boundary_metrics",
-    "match_boundaries": "seqtag.align.boundary_metrics",
     "ctc_align": "seqtag.align.ctc",
     "ctc_align_batch": "seqtag.align.ctc",
     "ctc_band": "seqtag.align.ctc",
     "read_ctm": "seqtag.align.formats",
     "read_json": "seqtag.align.formats",
-    "read_textgrid": "seqtag.align.formats",
+    "read_textgrid": "seqtag.intervals",
     "write_ctm": "seqtag.align.formats",
     "write_json": "seqtag.align.formats",
     "write_textgrid": "seqtag.align.formats",
-    "Interval": "seqtag.align.spans",
+    "Interval": "seqtag.intervals",
     "TokenSpan": "seqtag.align.spans",
     "frames_to_seconds": "seqtag.align.spans",
     "group_words": "seqtag.align.spans",

@@ -1,7 +1,7 @@
 """Alignment output: Praat TextGrid (via praatio), NIST CTM and JSON, with readers.
 
 All writers take tiers as ``{tier_name: [Interval, ...]}`` in seconds (see
-:class:`seqtag.align.spans.Interval`).
+:class:`seqtag.intervals.Interval`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from ..exceptions import InputError
-from .spans import Interval
+from ..intervals import Interval, read_textgrid
 
 __all__ = ["write_textgrid", "read_textgrid", "write_ctm", "read_ctm", "write_json", "read_json"]
 
@@ -68,42 +68,6 @@ def write_textgrid(path: str | os.PathLike, tiers: Mapping[str, Sequence[Interva
         tg.save(str(path), format="long_textgrid", includeBlankSpaces=True, reportingMode="silence")
     except Exception as exc:  # praatio raises its own error types
         raise InputError(f"praatio could not write {str(path)!r}: {exc}") from exc
-
-
-def read_textgrid(path: str | os.PathLike, include_empty: bool = False) -> dict[str, list[Interval]]:
-    """Read the interval tiers of a Praat TextGrid (short or long format).
-
-    Parameters
-    ----------
-    path : str or path-like
-    include_empty : bool, default False
-        Keep empty-label intervals (silences / gaps).
-
-    Returns
-    -------
-    dict of str to list of Interval
-        Scores are ``nan``; point tiers are skipped.
-
-    Examples
-    --------
-    >>> read_textgrid("a.TextGrid")["words"]  # doctest: +SKIP
-    [Interval(label='hi', start=0.1, end=0.4, score=nan)]
-    """
-    from praatio import textgrid
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"TextGrid file not found: {str(p)!r}")
-    try:
-        tg = textgrid.openTextgrid(str(p), includeEmptyIntervals=include_empty)
-    except Exception as exc:
-        raise InputError(f"cannot parse {str(p)!r} as a TextGrid: {exc}") from exc
-    out: dict[str, list[Interval]] = {}
-    for name in tg.tierNames:
-        tier = tg.getTier(name)
-        if isinstance(tier, textgrid.IntervalTier):
-            out[name] = [Interval(e.label, float(e.start), float(e.end)) for e in tier.entries]
-    return out
 
 
 def _open(path_or_file, mode: str):

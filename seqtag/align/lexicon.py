@@ -3,7 +3,7 @@
 Phones are ARPAbet without stress digits (the 39 CMUdict phones). A word missing
 from CMUdict is given to espeak-ng's own letter-to-sound rules (``en-us``;
 ``espeak_TextToPhonemes`` of the library shipped by the ``espeakng-loader`` wheel,
-the same library :mod:`seqtag.corpora.synthetic` speaks with) and its ASCII
+the same library :mod:`seqtag.corpora.synthetic` speaks with, :mod:`seqtag.audio.espeak`) and its ASCII
 phoneme mnemonics are mapped to ARPAbet with :data:`ESPEAK_TO_ARPABET`.
 Tokens in brackets (``[laugh]``, ``<noise>``, MFA's ``<VOCNOISE>``) are spoken
 noise: one ``spn`` phone.
@@ -11,13 +11,10 @@ noise: one ``spn`` phone.
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import re
 from collections.abc import Iterable
 
-from .._fork import in_forked_child
 from ..exceptions import CorpusNotFoundError, InputError
 
 __all__ = ["Lexicon", "cmudict", "espeak_g2p", "ESPEAK_TO_ARPABET", "SPOKEN_NOISE"]
@@ -69,9 +66,9 @@ def cmudict(path: str | os.PathLike | None = None) -> dict[str, list[str]]:
     """
     from nltk.corpus.reader import CMUDictCorpusReader
 
-    from ..corpora.nltk_corpora import _find
+    from ..corpora.nltk_corpora import find_resource
 
-    root = _find("corpora/cmudict", "cmudict", path)
+    root = find_resource("corpora/cmudict", "cmudict", path)
     key = str(root)
     if key not in _CMU:
         reader = CMUDictCorpusReader(root, ["cmudict"])
@@ -117,22 +114,9 @@ def espeak_g2p(words: Iterable[str], voice: str = "en-us") -> dict[str, list[str
     words = sorted({w for w in words if w})
     if not words:
         return {}
-    from ..corpora.synthetic import _Espeak
+    from ..audio.espeak import Espeak
 
-    eng = _Espeak.get()
-
-    def lookup() -> dict[str, str]:
-        if eng.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise InputError(f"espeak-ng has no voice {voice!r}")
-        res = {}
-        for w in words:
-            ptr = ctypes.c_char_p(w.encode("utf-8"))
-            out = eng.lib.espeak_TextToPhonemes(ctypes.byref(ptr), 1, ord("|") << 8) or b""
-            res[w] = out.decode("utf-8", "replace")
-        return res
-
-    with eng._lock:
-        raw = json.loads(in_forked_child(lambda: json.dumps(lookup()).encode(), "espeak-ng G2P"))
+    raw = Espeak.get().phonemize(words, voice)
     out = {}
     for word, text in raw.items():
         phones = _mnemonics_to_arpabet(text)
@@ -152,6 +136,9 @@ class Lexicon:
         ``{word: [phones]}`` consulted first (lower-cased words).
     nltk_path : path or None
         NLTK data folder holding CMUdict (default ``NLTK_DATA`` and friends).
+    dictionary : mapping or None
+        ``{word: [phones]}`` used instead of NLTK's CMUdict (e.g. the dictionary a
+        pretrained model ships with).
 
     Examples
     --------
@@ -160,10 +147,11 @@ class Lexicon:
     {'seqtag': ['S', 'IY', 'K', 'T', 'AE', 'G'], 'cat': ['K', 'AE', 'T']}
     """
 
-    def __init__(self, g2p: bool = True, entries: dict | None = None, nltk_path=None):
+    def __init__(self, g2p: bool = True, entries: dict | None = None, nltk_path=None, dictionary=None):
         self.g2p = g2p
         self.entries = {str(k).lower(): list(v) for k, v in (entries or {}).items()}
         self.nltk_path = nltk_path
+        self.dictionary = dictionary
         self.guessed: dict[str, list[str]] = {}
 
     def pronounce(self, words: Iterable[str]) -> dict[str, list[str]]:
@@ -179,7 +167,7 @@ class Lexicon:
         """
         want = sorted({w.lower() for w in words})
         out, missing = {}, []
-        cmu = None
+        cmu = self.dictionary
         for w in want:
             if w in self.entries:
                 out[w] = self.entries[w]

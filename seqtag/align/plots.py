@@ -77,10 +77,10 @@ def plot_alignment(result_or_matrix, audio=None, sr: int | None = None, path=Non
     Parameters
     ----------
     result_or_matrix : AlignmentResult or (L, T) array
-        An :class:`~seqtag.align.aligner.AlignmentResult` of
-        :meth:`AttentionAligner.align <seqtag.align.attention.AttentionAligner.align>` (its
+        An :class:`~seqtag.align.result.AlignmentResult` of
+        :meth:`AttentionAligner.align <seqtag.align.aligners.attention.AttentionAligner.align>` (its
         ``raw["attention"]``, ``raw["path"]``, words and frame shift are used), or any
-        tokens x frames matrix (e.g. :meth:`~seqtag.align.attention.AttentionAligner.attention`).
+        tokens x frames matrix (e.g. :meth:`~seqtag.align.aligners.attention.AttentionAligner.attention`).
     audio : str, path-like, (n,) array or None
         Audio for the spectrogram panel (arrays need ``sr``); ``None``: no spectrogram.
     sr : int or None
@@ -106,7 +106,7 @@ def plot_alignment(result_or_matrix, audio=None, sr: int | None = None, path=Non
     >>> plot_alignment(att, path=np.array([0, 0, 1, 1, 2, 2]), out_png="/tmp/att.png").name  # doctest: +SKIP
     'att.png'
     """
-    from .aligner import AlignmentResult
+    from .result import AlignmentResult
 
     result = result_or_matrix if isinstance(result_or_matrix, AlignmentResult) else None
     if result is not None:

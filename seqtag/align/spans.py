@@ -1,10 +1,14 @@
-"""From a frame-level CTC path to token spans, word spans and time intervals.
+"""From frame-level paths to token spans, word spans and time intervals; the frame-to-seconds rule.
 
-Time convention: frame ``t`` starts at ``offset_s + t * hop_s`` seconds and a
-span ``[start, end)`` of frames covers ``[start * hop_s, end * hop_s)`` plus the
-offset.  For the centred features of :mod:`seqtag.audio` frame ``t`` is centred
-on ``t * hop_s``; pass ``offset_s=-hop_s / 2`` if you want the boundaries half a
-hop earlier (clipped at 0 by :func:`spans_to_intervals`).
+**The frame-to-seconds rule** (one rule for every aligner of seqtag). Frame ``t`` of a
+feature stream is centred at ``c0 + t * hop`` seconds, where ``c0`` is the centre of
+frame 0 (0 for the centred features of :mod:`seqtag.audio`; half a window for a
+front end whose first window starts at sample 0, such as PocketSphinx's). The boundary
+between frames ``t - 1`` and ``t`` lies halfway between their centres, so a segment
+of frames ``[a, b)`` covers ``[c0 + (a - 1/2) hop, c0 + (b - 1/2) hop]`` seconds, clipped
+to the audio. :func:`frames_to_seconds` computes ``offset + t * hop``: pass
+``offset = c0 - hop / 2``. Aligners whose frames are peaky (CTC) add calibrated
+start/end shifts on top (:mod:`seqtag.align.word_timing`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import numpy as np
 
 from ..exceptions import InputError
 
-__all__ = ["TokenSpan", "Interval", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals"]
+from ..intervals import Interval
+
+__all__ = ["TokenSpan", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals"]
 
 
 @dataclass(frozen=True)
@@ -40,34 +46,6 @@ class TokenSpan:
     score: float
 
     def __len__(self) -> int:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A labelled time interval in seconds (a TextGrid/CTM entry).
-
-    Attributes
-    ----------
-    label : str
-    start, end : float
-        Seconds, ``start <= end``.
-    score : float
-        Confidence in [0, 1], ``nan`` when unknown (e.g. read from a TextGrid).
-    """
-
-    label: str
-    start: float
-    end: float
-    score: float = math.nan
-
-    def __post_init__(self):
-        if not (self.start <= self.end):
-            raise InputError(f"interval {self.label!r} ends before it starts: start={self.start}, end={self.end}")
-
-    @property
-    def duration(self) -> float:
-        """``end - start`` in seconds."""
         return self.end - self.start
 
 
@@ -171,6 +149,9 @@ def group_words(
 def frames_to_seconds(frames, hop_s: float, offset_s: float = 0.0):
     """Frame index (or array of them) to seconds: ``offset_s + frames * hop_s``.
 
+    With ``offset_s = c0 - hop_s / 2`` this is the boundary before frame ``frames``
+    (the rule of the module docstring).
+
     Examples
     --------
     >>> frames_to_seconds(25, 0.02)
@@ -197,7 +178,8 @@ def spans_to_intervals(
     hop_s : float
         Seconds per frame (e.g. 0.02 for wav2vec2, 0.01 for 10 ms features).
     offset_s : float, default 0
-        Time of frame 0; negative times are clipped to 0.
+        Time of the start of frame 0 (``c0 - hop_s / 2`` under the rule of the module
+        docstring); negative times are clipped to 0.
     labels : list of str or None
         Labels of the intervals (e.g. characters for token ids); default ``str(span.token)``.
 

@@ -1,6 +1,6 @@
-"""Numba kernels for chain models (HMM / linear-chain CRF): arrays in, arrays out.
+"""Numba kernels for dense first-order chains (HMM / linear-chain CRF): arrays in, arrays out.
 
-Conventions shared by every kernel (the public wrappers in ``kernels.py`` check them):
+Conventions shared by every kernel (the public wrappers in :mod:`seqtag.chains.dense` check them):
 
 - ``start`` (K,), ``trans`` (K, K) [from, to], ``end`` (K,) and ``emit`` (N, K) are
   float64 log scores; ``-inf`` is legal everywhere, NaN and ``+inf`` never reach here.
@@ -520,15 +520,3 @@ def _sample_paths(start, trans, emit, end, u, paths):
             z = _pick(w, u[n, t])
             paths[n, t] = z
     return ll
-
-
-@jit
-def _symbol_counts(X, post, n_symbols):
-    """Sum of posterior rows per symbol: (n_symbols, K), the categorical emission M-step."""
-    K = post.shape[1]
-    out = np.zeros((n_symbols, K))
-    for t in range(X.shape[0]):
-        row = out[X[t]]
-        for k in range(K):
-            row[k] += post[t, k]
-    return out

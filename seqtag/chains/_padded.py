@@ -1,4 +1,4 @@
-"""Numba Viterbi and k-best decoding for the CRF layer's CPU fast path (private).
+"""Numba Viterbi and k-best decoding of padded batches (the CRF layer's CPU fast path).
 
 Arrays in, arrays out.  Same arithmetic, in the same order, as the torch code in
 ``_torch_dp`` (score + transition, max/top-k over the previous tag, then + emission),
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from ..hmm._kernels import _insert_topk, _viterbi_seq
+from ._dense import _insert_topk, _viterbi_seq
 
 
 @jit
@@ -23,7 +23,7 @@ def viterbi_batch(em, trans, start, end, lengths, paths, scores):  # pragma: no 
     """em (B, T, K), trans (K, K) [from, to], start/end (K,), lengths (B,) int64.
 
     Writes paths (B, T) int64 (caller pre-fills -1) and scores (B,).  Each row runs the
-    HMM's chain Viterbi (``seqtag.hmm._kernels._viterbi_seq``, same arithmetic as the
+    dense chain Viterbi (``seqtag.chains._dense._viterbi_seq``, same arithmetic as the
     torch code), so one Viterbi serves the HMMs, the CRF tagger and this layer.
     """
     for b in range(em.shape[0]):

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from ..exceptions import InputError
-from . import _kernels as _k
+from . import _dense as _k
 
 __all__ = [
     "forward",
@@ -35,12 +35,19 @@ __all__ = [
     "batch_viterbi",
     "batch_expected_counts",
     "batch_log_likelihood",
+    "lengths_to_offsets",
+    "check_scores",
+    "viterbi_padded",
 ]
 
 _NORM_TOL = 1e-6
 
 
-def _scores(value, name: str, ndim: int) -> np.ndarray:
+def check_scores(value, name: str, ndim: int) -> np.ndarray:
+    """``value`` as a C-contiguous float64 array of log scores, or an InputError naming ``name``.
+
+    Log scores are real or ``-inf``; NaN and ``+inf`` are refused.
+    """
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
@@ -70,20 +77,20 @@ def _lse(a: np.ndarray, axis=None):
 
 
 def _model(log_start, log_trans, log_emit, log_end, check_normalized: bool):
-    start = _scores(log_start, "log_start", 1)
+    start = check_scores(log_start, "log_start", 1)
     K = start.shape[0]
     if K == 0:
         raise InputError("log_start must have at least one state, got shape (0,)")
-    trans = _scores(log_trans, "log_trans", 2)
+    trans = check_scores(log_trans, "log_trans", 2)
     if trans.shape != (K, K):
         raise InputError(f"log_trans must have shape (K, K) = ({K}, {K}) to match log_start {start.shape}, got {trans.shape}")
-    emit = _scores(log_emit, "log_emit", 2)
+    emit = check_scores(log_emit, "log_emit", 2)
     if emit.shape[1] != K:
         raise InputError(f"log_emit must have shape (T, K) with K = {K} (from log_start {start.shape}), got {emit.shape}")
     if log_end is None:
         end = np.zeros(K)
     else:
-        end = _scores(log_end, "log_end", 1)
+        end = check_scores(log_end, "log_end", 1)
         if end.shape != (K,):
             raise InputError(f"log_end must have shape ({K},) to match log_start {start.shape}, got {end.shape}")
     if check_normalized:
@@ -101,7 +108,14 @@ def _model(log_start, log_trans, log_emit, log_end, check_normalized: bool):
     return start, trans, emit, end
 
 
-def _offsets(lengths, n_rows: int) -> np.ndarray:
+def lengths_to_offsets(lengths, n_rows: int) -> np.ndarray:
+    """Checked sequence offsets ``(n + 1,)`` of ``lengths`` that must cover ``n_rows`` rows.
+
+    Examples
+    --------
+    >>> lengths_to_offsets([2, 0, 3], 5).tolist()
+    [0, 2, 2, 5]
+    """
     arr = np.asarray(lengths)
     if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool):
         raise InputError(f"lengths must be a 1-D array of ints, got dtype {arr.dtype} and shape {arr.shape}")
@@ -334,7 +348,7 @@ def batch_forward(log_start, log_trans, log_emit, lengths, log_end=None, *, chec
     [1.0, 0.0, 2.0]
     """
     start, trans, emit, end = _model(log_start, log_trans, log_emit, log_end, check_normalized)
-    off = _offsets(lengths, emit.shape[0])
+    off = lengths_to_offsets(lengths, emit.shape[0])
     ll = np.empty(off.shape[0] - 1)
     la = np.empty_like(emit)
     _k._batch_forward_log(start, np.ascontiguousarray(trans.T), emit, end, off, la, ll)
@@ -376,7 +390,7 @@ def batch_log_likelihood(log_start, log_trans, log_emit, lengths, log_end=None, 
     array([2., 1.])
     """
     start, trans, emit, end = _model(log_start, log_trans, log_emit, log_end, check_normalized)
-    off = _offsets(lengths, emit.shape[0])
+    off = lengths_to_offsets(lengths, emit.shape[0])
     return _scaled(start, trans, emit, end, off, False, False)[0]
 
 
@@ -398,7 +412,7 @@ def batch_posteriors(log_start, log_trans, log_emit, lengths, log_end=None, *, c
     [[0.2, 0.8], [0.5, 0.5]]
     """
     start, trans, emit, end = _model(log_start, log_trans, log_emit, log_end, check_normalized)
-    off = _offsets(lengths, emit.shape[0])
+    off = lengths_to_offsets(lengths, emit.shape[0])
     ll, post = _scaled(start, trans, emit, end, off, True, False)[:2]
     return ll, post
 
@@ -421,7 +435,7 @@ def batch_viterbi(log_start, log_trans, log_emit, lengths, log_end=None, *, chec
     array([1, 0])
     """
     start, trans, emit, end = _model(log_start, log_trans, log_emit, log_end, check_normalized)
-    off = _offsets(lengths, emit.shape[0])
+    off = lengths_to_offsets(lengths, emit.shape[0])
     paths = np.empty(emit.shape[0], dtype=np.int64)
     scores = np.empty(off.shape[0] - 1)
     _k._batch_viterbi(start, trans, emit, end, off, paths, scores)
@@ -454,10 +468,46 @@ def batch_expected_counts(log_start, log_trans, log_emit, lengths, log_end=None,
     [[0.5, 0.5], [0.5, 0.5]]
     """
     start, trans, emit, end = _model(log_start, log_trans, log_emit, log_end, check_normalized)
-    return _expected_counts(start, trans, emit, end, _offsets(lengths, emit.shape[0]))
+    return _expected_counts(start, trans, emit, end, lengths_to_offsets(lengths, emit.shape[0]))
 
 
 def _expected_counts(start, trans, emit, end, off):
     """:func:`batch_expected_counts` on already validated float64 arrays and offsets."""
     ll, post, sc, ec, xi = _scaled(start, trans, emit, end, off, True, True)
     return ll, sc, xi, ec, post
+
+
+def viterbi_padded(em: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray,
+                   lengths: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best paths of every sequence of a padded batch (serial numba; for torch's CPU path).
+
+    Parameters
+    ----------
+    em : ndarray (B, T, K) float32 or float64
+        Emission scores; rows past ``lengths[b]`` are ignored.
+    trans : ndarray (K, K)
+        [from, to] transition scores (same dtype as ``em``).
+    start, end : ndarray (K,)
+    lengths : ndarray (B,) int64
+    k : int
+        Paths per sequence (exact list Viterbi for ``k > 1``).
+
+    Returns
+    -------
+    paths : ndarray (B, k, T) int64
+        ``-1`` past each length and for missing paths.
+    scores : ndarray (B, k)
+        ``-inf`` for missing paths; an empty sequence has score 0 and no path.
+    """
+    from ._padded import kbest_batch, viterbi_batch
+
+    B, T, K = em.shape
+    if trans.shape != (K, K) or start.shape != (K,) or end.shape != (K,) or lengths.shape != (B,):
+        raise InputError(f"viterbi_padded: trans (K, K), start/end (K,) and lengths (B,) must match em {em.shape}")
+    paths = np.full((B, k, T), -1, dtype=np.int64)
+    scores = np.full((B, k), -np.inf, dtype=em.dtype)
+    if k == 1:
+        viterbi_batch(em, trans, start, end, lengths, paths[:, 0], scores[:, 0])
+    else:
+        kbest_batch(em, trans, start, end, lengths, paths, scores)
+    return paths, scores

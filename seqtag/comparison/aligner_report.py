@@ -1,7 +1,7 @@
 """An aligner comparison as a folder a person reads: CSV, Markdown, PNG plots and an index.html.
 
-Companion of :func:`seqtag.align.compare.compare_aligners`, laid out like the
-tagger report of :mod:`seqtag.report` (whose Markdown/HTML helpers it uses).
+Companion of :func:`seqtag.comparison.compare_aligners`, laid out like the tagger
+report of :mod:`seqtag.comparison.tagger_report`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report import _html, markdown_table, _save
-from .compare import AlignerDetails
-from .mfa_check import MFA_CAVEAT
+from ._files import html_page, markdown_table, save_figure
+from .aligners import AlignerDetails
+from .mfa import MFA_CAVEAT
 
 __all__ = ["write_aligner_report", "format_aligner_table"]
 
@@ -58,7 +58,7 @@ def _formatted(table: pd.DataFrame, shown) -> pd.DataFrame:
 
 
 def format_aligner_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table of :func:`~seqtag.align.compare.compare_aligners` as strings with readable column names.
+    """The table of :func:`~seqtag.comparison.aligners.compare_aligners` as strings with readable column names.
 
     Examples
     --------
@@ -106,7 +106,7 @@ def _histograms(details: AlignerDetails, path: Path, plt) -> Path | None:
                 transform=ax.transAxes, ha="right", va="top", fontsize=7)
     axes[0][0].set_ylabel("word boundaries")
     fig.suptitle("word boundary errors (dotted: ±20 ms)", fontsize=10)
-    return _save(fig, path, plt)
+    return save_figure(fig, path, plt)
 
 
 def _example_index(details: AlignerDetails) -> int | None:
@@ -123,7 +123,7 @@ def _example(details: AlignerDetails, path: Path) -> Path | None:
     i = _example_index(details)
     if i is None:
         return None
-    from .plots import plot_alignments
+    from ..align.plots import plot_alignments
 
     u = details.test[i]
     results = {name: run.results[i] for name, run in details.runs.items() if run.results[i] is not None}
@@ -189,6 +189,6 @@ def write_aligner_report(table: pd.DataFrame, details: AlignerDetails, out_dir: 
                   f"</strong></p>\n{mfa.to_html(border=0)}\n"
                   '<p>Raw numbers: <a href="mfa_agreement.csv">mfa_agreement.csv</a></p>\n')
     (out / "results.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    page = _html(title, description, shown, images).replace("</body>", extra + "</body>", 1)
+    page = html_page(title, description, shown, images).replace("</body>", extra + "</body>", 1)
     (out / "index.html").write_text(page, encoding="utf-8")
     return out

@@ -3,7 +3,7 @@
 :func:`compare_aligners` trains every aligner on the same training utterances
 (timed), aligns every test utterance one at a time (timed, so the speed is
 "× real time" for a single stream) and pools the boundary errors over all test
-utterances with :func:`seqtag.align.boundary_metrics.boundary_report`:
+utterances with :func:`seqtag.metrics.pooled_boundary_report`:
 
 * **words**: every word start and end against the reference words;
 * **phones**: only for utterances whose reference phone tier has as many
@@ -13,7 +13,7 @@ utterances with :func:`seqtag.align.boundary_metrics.boundary_report`:
   can still be compared boundary by boundary); other utterances are counted in
   ``phone_skipped``.
 
-:func:`seqtag.align.mfa_check.mfa_agreement` measures how far an aligner's
+:func:`seqtag.comparison.mfa.mfa_agreement` measures how far an aligner's
 word boundaries are from the TextGrids of a folder aligned by the Montreal
 Forced Aligner (agreement with MFA, not accuracy: MFA's output is not a hand
 labelling).
@@ -28,11 +28,9 @@ first, so they are only used to score.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,142 +38,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InputError, ModelFileError
-from .boundary_metrics import boundary_errors, boundary_report
-from .spans import Interval
+from ..exceptions import InputError
+from ..intervals import Interval
+from ..metrics import boundary_errors, pooled_boundary_report
+from ..registry import MODELS, PRESETS, make_model, model_names
 
-__all__ = [
-    "ALIGNERS", "AlignerSpec", "AlignerRun", "AlignerDetails", "PRESETS", "PROTOCOLS", "compare_aligners",
-    "load_aligner", "load_splits", "pooled_report", "strip_references",
-]
+__all__ = ["AlignerRun", "AlignerDetails", "PROTOCOLS", "compare_aligners", "load_splits", "strip_references"]
 
-PRESETS = ("quick", "full")
 PROTOCOLS = ("heldout", "mfa")
 _METRICS = (("mae_ms", "mean_abs_ms"), ("median_ms", "median_abs_ms"), ("within_10ms", "within_10ms"),
             ("within_20ms", "within_20ms"), ("within_50ms", "within_50ms"), ("f1_20ms", "boundary_f1"))
-_TOLERANCE = 0.02
-
-
-@dataclass(frozen=True)
-class AlignerSpec:
-    """How to build and train one named aligner.
-
-    Attributes
-    ----------
-    factory : callable
-        ``factory(**params[preset])`` returns an unfitted aligner.
-    params : dict of str to dict
-        Constructor arguments per preset (``quick``, ``full``).
-    fit_kwargs : dict of str to dict
-        Keyword arguments of ``fit`` per preset (``progress`` is added; ``seed`` too when ``seeded``).
-    seeded : bool
-        ``fit`` takes ``seed=``.
-    unsupervised : bool
-        ``fit`` never reads reference boundaries (may learn from the test audio under protocol ``"mfa"``).
-    description : str
-    """
-
-    factory: Callable[..., Any]
-    params: Mapping[str, Mapping[str, Any]]
-    fit_kwargs: Mapping[str, Mapping[str, Any]]
-    seeded: bool
-    unsupervised: bool
-    description: str
-
-
-def _hmm(**params):
-    from .hmm_gmm import HMMAligner
-
-    return HMMAligner(**params)
-
-
-def _ctc(**params):
-    from .aligner import CTCAligner
-
-    return CTCAligner(**params)
-
-
-def _attention(**params):
-    from .attention import AttentionAligner
-
-    return AttentionAligner(**params)
-
-
-#: Named aligners. ``quick`` is small enough for tests and a demo; ``full`` holds the
-#: settings behind the figures in docs/benchmarks.md.
-ALIGNERS: dict[str, AlignerSpec] = {
-    "hmm": AlignerSpec(
-        _hmm,
-        {"quick": {"max_components": 2, "viterbi_iter": 3, "em_iter": 2}, "full": {}},
-        {"quick": {}, "full": {}},
-        seeded=False, unsupervised=True,
-        description="flat-start GMM-HMM (seqtag.align.hmm_gmm.HMMAligner)",
-    ),
-    "ctc": AlignerSpec(
-        _ctc,
-        {"quick": {"model_params": {"hidden": 32, "channels": 32, "layers": 1}},
-         "full": {"model_params": {"hidden": 128, "channels": 128, "layers": 2}}},
-        {"quick": {"epochs": 15, "batch_size": 4, "lr": 5e-3},
-         "full": {"epochs": 30, "batch_size": 4, "lr": 2e-3}},
-        seeded=True, unsupervised=False,
-        description="CTC conv + BiLSTM, calibrated spans snapped to pauses (seqtag.align.aligner.CTCAligner)",
-    ),
-    "attention": AlignerSpec(
-        _attention,
-        {"quick": {"model_params": {"hidden": 32, "channels": 32, "layers": 1, "dec_hidden": 64, "att_dim": 64,
-                                    "embed": 32}},
-         "full": {}},
-        {"quick": {"epochs": 15, "batch_size": 4}, "full": {}},
-        seeded=True, unsupervised=False,
-        description="attention encoder-decoder + monotonic path (seqtag.align.attention.AttentionAligner)",
-    ),
-}
-
-#: ``"class"`` field of a saved aligner -> (module, class name).
-_CLASSES = {
-    "CTCAligner": ("seqtag.align.aligner", "CTCAligner"),
-    "HMMAligner": ("seqtag.align.hmm_gmm", "HMMAligner"),
-    "AttentionAligner": ("seqtag.align.attention", "AttentionAligner"),
-}
-_CONFIG_FILES = ("aligner.json", "hmm_aligner.json")
-
-
-def load_aligner(folder: str | os.PathLike):
-    """Load a saved aligner of any class (CTC, HMM, attention) from its folder.
-
-    The class is read from the ``"class"`` field of ``aligner.json`` (CTC and
-    attention aligners) or ``hmm_aligner.json`` (HMM aligner).
-
-    Parameters
-    ----------
-    folder : str or path-like
-
-    Returns
-    -------
-    CTCAligner, HMMAligner or AttentionAligner
-
-    Raises
-    ------
-    ModelFileError
-        No aligner configuration in the folder, or an unknown class.
-
-    Examples
-    --------
-    >>> aligner = load_aligner("my_aligner/")  # doctest: +SKIP
-    """
-    p = Path(folder)
-    config = next((p / name for name in _CONFIG_FILES if (p / name).is_file()), None)
-    if config is None:
-        raise ModelFileError(f"{str(p)!r} is not a saved aligner (needs {' or '.join(_CONFIG_FILES)}; "
-                             f"train one with `seqtag train-aligner`)")
-    try:
-        cls_name = json.loads(config.read_text()).get("class")
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise ModelFileError(f"cannot read {str(config)!r}: {exc}") from exc
-    if cls_name not in _CLASSES:
-        raise ModelFileError(f"{str(config)!r} names class {cls_name!r}; known aligner classes: {', '.join(_CLASSES)}")
-    module, name = _CLASSES[cls_name]
-    return getattr(importlib.import_module(module), name).load(p)
 
 
 def strip_references(utterances) -> list:
@@ -186,40 +58,6 @@ def strip_references(utterances) -> list:
 def _positional(ref: list[Interval], hyp: list[Interval]) -> list[Interval]:
     """``hyp`` with ``ref``'s labels (same count): boundaries are compared by position."""
     return [Interval(r.label, h.start, h.end, h.score) for r, h in zip(ref, hyp)]
-
-
-def pooled_report(refs: Sequence[Sequence[Interval]], hyps: Sequence[Sequence[Interval]],
-                  tolerance: float = _TOLERANCE) -> dict:
-    """:func:`~seqtag.align.boundary_metrics.boundary_report` over many utterances at once.
-
-    The utterances are laid end to end (with a gap wider than ``tolerance``) so
-    that boundaries of different utterances are never matched to each other;
-    each ``refs[i]``/``hyps[i]`` pair must have the same labels.
-
-    Returns
-    -------
-    dict
-        As ``boundary_report``; every metric is ``nan`` when there is no boundary.
-
-    Examples
-    --------
-    >>> a = [[Interval("a", 0.0, 0.5)], [Interval("b", 0.0, 1.0)]]
-    >>> b = [[Interval("a", 0.01, 0.5)], [Interval("b", 0.0, 1.05)]]
-    >>> r = pooled_report(a, b)
-    >>> r["n_boundaries"], r["mean_abs_ms"], r["within_20ms"]
-    (4, 15.0, 75.0)
-    """
-    if len(refs) != len(hyps):
-        raise InputError(f"refs and hyps must hold the same number of utterances, got {len(refs)} and {len(hyps)}")
-    r_all, h_all, off = [], [], 0.0
-    for r, h in zip(refs, hyps):
-        r_all += [Interval(v.label, v.start + off, v.end + off) for v in r]
-        h_all += [Interval(v.label, v.start + off, v.end + off) for v in h]
-        off += max([v.end for v in [*r, *h]], default=0.0) + 1.0 + 2 * tolerance
-    rep = boundary_report(r_all, h_all, tolerance=tolerance)
-    if rep["n_boundaries"] == 0:
-        rep = {k: (0 if k == "n_boundaries" else float("nan")) for k in rep}
-    return rep
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -267,7 +105,7 @@ class AlignerDetails:
     runs : dict of str to AlignerRun
     mfa : pandas.DataFrame or None
         Agreement with MFA's TextGrids, rows ``(aligner, file)`` (see
-        :func:`~seqtag.align.mfa_check.mfa_agreement`).
+        :func:`~seqtag.comparison.mfa.mfa_agreement`).
     info : dict
         Preset, protocol, seed, corpus names, sizes.
     """
@@ -290,8 +128,11 @@ class AlignerDetails:
         return pd.DataFrame(rows)
 
 
-def _resolve(aligners, preset: str) -> dict[str, tuple[Any, AlignerSpec | None]]:
-    valid = ", ".join(ALIGNERS)
+def _resolve(aligners, preset: str, seed: int) -> dict[str, tuple[Any, str | None]]:
+    """``{shown name: (aligner, registry name or None)}``; named aligners are built unfitted."""
+    from ..persistence import load_model
+
+    valid = ", ".join(model_names("aligner"))
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     if isinstance(aligners, str):
@@ -299,18 +140,19 @@ def _resolve(aligners, preset: str) -> dict[str, tuple[Any, AlignerSpec | None]]
     if isinstance(aligners, Mapping):
         items = list(aligners.items())
     else:
-        items = [(a if isinstance(a, str) else f"{type(a).__name__}_{i}", a) for i, a in enumerate(aligners)]
+        items = [(a if isinstance(a, (str, os.PathLike)) else f"{type(a).__name__}_{i}", a)
+                 for i, a in enumerate(aligners)]
     out = {}
     for name, spec in items:
-        if isinstance(spec, str) and spec in ALIGNERS:
-            s = ALIGNERS[spec]
-            out[name] = (s.factory(**_copy(s.params[preset])), s)
+        if isinstance(spec, str) and MODELS.get(spec) is not None and MODELS[spec].kind == "aligner":
+            params = {"random_state": seed} if "random_state" in _init_params(spec) else {}
+            out[str(name)] = (make_model(spec, preset, kind="aligner", **params), spec)
         elif isinstance(spec, (str, os.PathLike)) and Path(spec).is_dir():
-            out[Path(spec).name if name == spec else name] = (load_aligner(spec), None)
+            out[Path(spec).name if name == spec else str(name)] = (load_model(spec), None)
         elif isinstance(spec, str):
             raise InputError(f"unknown aligner {spec!r}; valid aligners: {valid} (or a folder of a saved aligner)")
         elif callable(getattr(spec, "align", None)):
-            out[name] = (spec, None)
+            out[str(name)] = (spec, None)
         else:
             raise InputError(f"aligner {name!r} must be a name ({valid}), a saved aligner folder or an object with "
                              f"align(audio_path, transcript), got {type(spec).__name__}")
@@ -319,16 +161,15 @@ def _resolve(aligners, preset: str) -> dict[str, tuple[Any, AlignerSpec | None]]
     return out
 
 
-def _copy(d: Mapping) -> dict:
-    return json.loads(json.dumps(d))  # deep copy of plain JSON values: presets are never mutated
+def _init_params(name: str) -> set[str]:
+    from ..registry import model_class
+
+    return set(model_class(MODELS[name].cls)._get_param_names())
 
 
-def _fit(aligner, spec: AlignerSpec, preset: str, utterances, seed: int, progress: bool) -> float:
-    kwargs = {**_copy(spec.fit_kwargs[preset]), "progress": progress}
-    if spec.seeded:
-        kwargs["seed"] = seed
+def _fit(aligner, utterances) -> float:
     t0 = time.perf_counter()
-    aligner.fit(utterances, **kwargs)
+    aligner.fit(utterances)
     return time.perf_counter() - t0
 
 
@@ -361,6 +202,7 @@ def _align_all(name, aligner, test, progress) -> tuple[list, dict, float]:
 
 
 def _row(run: AlignerRun, test, train_n) -> dict:
+    """One table row: sizes, times and the pooled word and phone boundary metrics."""
     audio_s = float(sum(u.duration for u in test))
     row = {"aligner": run.name, "class": type(run.aligner).__name__, "trained_on": run.trained_on,
            "train_utts": train_n, "train_s": run.train_s, "test_utts": len(test), "failed": len(run.failures),
@@ -371,8 +213,8 @@ def _row(run: AlignerRun, test, train_n) -> dict:
         ("phone", run.phone_errors, lambda u: u.phones, lambda r: r.units),
     ):
         idx = [i for i, e in enumerate(errs) if e is not None]
-        rep = pooled_report([ref_of(test[i]) for i in idx], [_positional(ref_of(test[i]), hyp_of(run.results[i]))
-                                                               for i in idx])
+        rep = pooled_boundary_report([ref_of(test[i]) for i in idx],
+                                     [_positional(ref_of(test[i]), hyp_of(run.results[i])) for i in idx])
         if tier == "phone":
             row["phone_utts"] = len(idx)
             row["phone_skipped"] = sum(1 for i, u in enumerate(test) if u.phones and errs[i] is None)
@@ -399,25 +241,25 @@ def compare_aligners(
     Parameters
     ----------
     aligners : str, list or dict
-        Names from :data:`ALIGNERS` (``"hmm,ctc,attention"`` or a list), folders of
-        saved aligners, or ``{name: name, folder or aligner object}``. Objects (anything
-        with ``align(audio_path, transcript) -> AlignmentResult``) and folders are used
-        as they are, without training.
+        Names of aligners in :data:`seqtag.registry.MODELS` (``"hmm,ctc,attention,english"``
+        or a list), folders of saved aligners, or ``{name: name, folder or aligner object}``.
+        Objects (anything with ``align(audio_path, transcript) -> AlignmentResult``),
+        folders and pretrained aligners (``english``) are used as they are, without training.
     train, test : sequence of Utterance
         E.g. two :class:`~seqtag.corpora.speech.SpeechCorpus` splits; every test
         utterance needs reference ``words`` (``phones`` are optional).
     preset : {"quick", "full"}
-        Settings of the named aligners (:data:`ALIGNERS`).
+        Settings of the named aligners (:data:`seqtag.registry.PRESETS`).
     protocol : {"heldout", "mfa"}
         See the module docstring.
     seed : int
-        Passed to the ``fit`` of seeded aligners.
+        ``random_state`` of the named aligners that take one.
     mfa_dir : path or None
         A folder aligned by MFA (audio + transcripts + TextGrids): add the agreement of
         every aligner with those TextGrids to the details (see
-        :func:`~seqtag.align.mfa_check.mfa_agreement`).
+        :func:`~seqtag.comparison.mfa.mfa_agreement`).
     progress : bool
-        Print a line per step and pass ``progress`` to ``fit``.
+        Print a line per step and train the named aligners with ``verbose=True``.
     return_details : bool
         Also return an :class:`AlignerDetails` with per-utterance results.
 
@@ -434,7 +276,7 @@ def compare_aligners(
 
     Examples
     --------
-    >>> from seqtag.corpora.speech import load_speech_corpus
+    >>> from seqtag.corpora import load_speech_corpus
     >>> train = load_speech_corpus("synthetic", "train", n=40)  # doctest: +SKIP
     >>> test = load_speech_corpus("synthetic", "test", n=10)  # doctest: +SKIP
     >>> compare_aligners("hmm,ctc", train, test)[["word_mae_ms", "x_realtime"]]  # doctest: +SKIP
@@ -449,19 +291,23 @@ def compare_aligners(
     if missing:
         raise InputError(f"{len(missing)} test utterances have no reference words (first: {missing[0]!r}); "
                          f"compare_aligners scores against references")
-    models = _resolve(aligners, preset)
-    if not train and any(spec is not None for _, spec in models.values()):
+    models = _resolve(aligners, preset, seed)
+    if progress:
+        for aligner, spec in models.values():
+            if spec is not None and "verbose" in aligner.get_params():
+                aligner.set_params(verbose=True)
+    if not train and any(_trains(spec) for _, spec in models.values()):
         raise InputError("the training set is empty (named aligners are trained on it)")
     runs = {}
     for name, (aligner, spec) in models.items():
-        trained_on, train_s = "given", float("nan")
-        if spec is not None:
-            extra = protocol == "mfa" and spec.unsupervised
+        trained_on, train_s = ("pretrained" if spec is not None else "given"), float("nan")
+        if _trains(spec):
+            extra = protocol == "mfa" and MODELS[spec].learns_from_audio_only
             data = train + strip_references(test) if extra else train
             trained_on = "train+test" if extra else "train"
             if progress:
                 print(f"[compare-aligners] {name}: training on {len(data)} utterances", flush=True)
-            train_s = _fit(aligner, spec, preset, data, seed, progress)
+            train_s = _fit(aligner, data)
         results, failures, align_s = _align_all(name, aligner, test, progress)
         word = [None if r is None else _score(u.words, r.words) for u, r in zip(test, results)]
         phone = [None if r is None or r.unit_kind != "phones" else _score(u.phones, r.units)
@@ -474,25 +320,32 @@ def compare_aligners(
             "test_speakers": sorted({getattr(u, "speaker", "") for u in test})}
     details = AlignerDetails(test, runs, None, info)
     if mfa_dir is not None:
-        details.mfa = _mfa_all(models, runs, train, mfa_dir, preset, protocol, seed, progress)
+        details.mfa = _mfa_all(models, runs, train, mfa_dir, protocol, progress)
         info["mfa_dir"] = Path(mfa_dir).name
     return (table, details) if return_details else table
 
 
-def _mfa_all(models, runs, train, folder, preset, protocol, seed, progress) -> pd.DataFrame:
-    from ..corpora.speech import read_speech_folder
-    from .mfa_check import mfa_agreement
+def _trains(spec: str | None) -> bool:
+    """A named aligner that learns in the comparison (pretrained ones are used as they ship)."""
+    return spec is not None and not MODELS[spec].pretrained
+
+
+def _mfa_all(models, runs, train, folder, protocol, progress) -> pd.DataFrame:
+    from sklearn.base import clone
+
+    from ..corpora import read_speech_folder
+    from .mfa import mfa_agreement
 
     corpus = None
     frames = {}
     for name, (_, spec) in models.items():
         aligner, trained_on = runs[name].aligner, runs[name].trained_on
-        if spec is not None and protocol == "mfa" and spec.unsupervised:
+        if _trains(spec) and protocol == "mfa" and MODELS[spec].learns_from_audio_only:
             corpus = corpus if corpus is not None else read_speech_folder(folder)
-            aligner = spec.factory(**_copy(spec.params[preset]))
+            aligner = clone(aligner)
             if progress:
                 print(f"[compare-aligners] {name}: training on train + {len(corpus)} MFA-folder recordings", flush=True)
-            _fit(aligner, spec, preset, train + strip_references(corpus), seed, progress)
+            _fit(aligner, train + strip_references(corpus))
             trained_on = "train+mfa"
         df = mfa_agreement(aligner, folder)
         df.insert(0, "trained_on", trained_on)
@@ -513,7 +366,7 @@ def load_splits(corpus: str | os.PathLike, *, n_train: int, n_test: int, seed: i
     -------
     (SpeechCorpus, SpeechCorpus)
     """
-    from ..corpora.speech import SPEECH_CORPORA, SpeechCorpus, load_speech_corpus, read_speech_folder
+    from ..corpora import SPEECH_CORPORA, SpeechCorpus, load_speech_corpus, read_speech_folder
 
     for what, n in (("n_train", n_train), ("n_test", n_test)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

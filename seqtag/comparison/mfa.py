@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import pooled_report
+from ..metrics import pooled_boundary_report
 
 __all__ = ["MFA_CAVEAT", "default_mfa_dir", "matched_words", "mfa_agreement"]
 
@@ -58,9 +58,9 @@ def mfa_agreement(aligner, folder: str | os.PathLike, tolerance: float = _TOLERA
 
     Examples
     --------
-    >>> from seqtag.align.compare import strip_references
-    >>> from seqtag.align.hmm_gmm import HMMAligner
-    >>> from seqtag.corpora.speech import read_speech_folder
+    >>> from seqtag.align import HMMAligner
+    >>> from seqtag.comparison.aligners import strip_references
+    >>> from seqtag.corpora import read_speech_folder
     >>> folder = default_mfa_dir()  # doctest: +SKIP
     >>> aligner = HMMAligner().fit(strip_references(read_speech_folder(folder)))  # doctest: +SKIP
     >>> mfa_agreement(aligner, folder)[["median_abs_ms", "mean_abs_ms"]]  # doctest: +SKIP
@@ -123,7 +123,7 @@ def _agreement(ref, hyp, tolerance) -> dict:
 
 
 def _agreement_pooled(refs, hyps, tolerance) -> dict:
-    rep = pooled_report(refs, hyps, tolerance)
+    rep = pooled_boundary_report(refs, hyps, tolerance)
     return {"boundaries": int(rep["n_boundaries"]), "mean_abs_ms": rep["mean_abs_ms"],
             "median_abs_ms": rep["median_abs_ms"], "within_20ms": rep["within_20ms"],
             "within_50ms": rep["within_50ms"], "f1_20ms": rep["boundary_f1"]}

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import metrics
-from .comparison import ComparisonResult
+from .. import metrics
+from ._files import html_page, markdown_table, save_figure
+from .taggers import ComparisonResult
 
-__all__ = ["write_report", "format_table", "markdown_table"]
+__all__ = ["write_report", "format_table"]
 
 _SHOWN = [
     ("accuracy", "accuracy", "{:.2%}"),
@@ -41,22 +42,6 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
             for v, s in zip(table[col], std if std is not None else [np.nan] * len(table))
         ]
     return out
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub markdown table, its index as the first column.
-
-    Examples
-    --------
-    >>> print(markdown_table(pd.DataFrame({"accuracy": ["96.1%"]}, index=pd.Index(["crf"], name="model"))))
-    | model | accuracy |
-    |---|---|
-    | crf | 96.1% |
-    """
-    cols = [df.index.name or "model", *df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(df.index, df.values)]
-    return "\n".join(lines)
 
 
 def _accuracy_errors(result: ComparisonResult) -> np.ndarray:
@@ -115,7 +100,7 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
     ax.set_ylabel("token accuracy (%)")
     ax.set_title("accuracy" + (" (mean ± std over folds)" if "accuracy_std" in table else " (95 % bootstrap CI)"))
     ax.tick_params(axis="x", rotation=30)
-    images.append(_save(fig, out / "accuracy.png", plt))
+    images.append(save_figure(fig, out / "accuracy.png", plt))
 
     if result.predictions and result.gold is not None:
         best = table["accuracy"].idxmax()
@@ -132,7 +117,7 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
         ax.set_ylabel("gold")
         ax.set_title(f"errors of the best model ({best})\nshare of each gold tag's tokens, 20 most frequent tags")
         fig.colorbar(im, ax=ax, label="share of the gold tag")
-        images.append(_save(fig, out / "confusion_best.png", plt))
+        images.append(save_figure(fig, out / "confusion_best.png", plt))
 
         f1 = pd.DataFrame({
             name: metrics.classification_report(result.gold.y, pred)["f1"].drop("macro avg")
@@ -147,7 +132,7 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
         ax.set_xlabel("")
         ax.set_title("per-tag F1 (20 most frequent gold tags)")
         ax.legend(fontsize=8, ncol=min(6, len(f1.columns)), loc="upper center", bbox_to_anchor=(0.5, -0.18))
-        images.append(_save(fig, out / "per_tag_f1.png", plt))
+        images.append(save_figure(fig, out / "per_tag_f1.png", plt))
         f1.to_csv(out / "per_tag_f1.csv")
 
     if result.curves is not None and len(result.curves):
@@ -159,14 +144,14 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
         ax.set_ylabel("test accuracy (%)")
         ax.set_title("learning curves")
         ax.legend(fontsize=8)
-        images.append(_save(fig, out / "learning_curves.png", plt))
+        images.append(save_figure(fig, out / "learning_curves.png", plt))
         result.curves.to_csv(out / "learning_curves.csv", index=False)
     if result.folds is not None:
         result.folds.to_csv(out / "folds.csv", index=False)
 
     md += [f"![{p.stem}]({p.name})" for p in images]
     (out / "results.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    (out / "index.html").write_text(_html(title, _describe(result), shown, images), encoding="utf-8")
+    (out / "index.html").write_text(html_page(title, _describe(result), shown, images), encoding="utf-8")
     return out
 
 
@@ -177,37 +162,3 @@ def _describe(result: ComparisonResult) -> str:
     gold = result.gold
     return (f"Corpus `{info['corpus']}`, test split: {len(gold)} sentences, {gold.n_tokens} tokens; "
             f"preset `{info['preset']}`. p-values compare each model with the most accurate one.")
-
-
-def _save(fig, path: Path, plt) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _html(title: str, description: str, shown: pd.DataFrame, images: list[Path]) -> str:
-    rows = "".join(
-        "<tr><th>" + html.escape(str(i)) + "</th>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
-        for i, r in zip(shown.index, shown.values)
-    )
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["model", *shown.columns])
-    figs = "".join(f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>'
-                   for p in images)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}
-th:first-child {{ text-align: left; }}
-figure {{ display: inline-block; margin: 1em; vertical-align: top; }}
-img {{ max-width: 720px; }}
-</style></head>
-<body><h1>{html.escape(title)}</h1>
-<p>{html.escape(description.replace("`", ""))}</p>
-<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
-<p>Raw numbers: <a href="results.csv">results.csv</a></p>
-{figs}
-</body></html>
-"""

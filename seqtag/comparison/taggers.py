@@ -24,43 +24,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from . import metrics
-from .corpora import Corpus, load_corpus, load_folds
-from .evaluation import evaluate
-from .exceptions import InputError
-from .models import MODELS, make_tagger, model_names
+from .. import metrics
+from ..corpora import Corpus, load_corpus, load_folds
+from ..evaluation import evaluate
+from ..exceptions import InputError
+from ..registry import MODELS, PRESET_CURVES, PRESETS, make_model, model_names
 
-__all__ = ["compare", "ComparisonResult", "PRESETS", "PRESET_CURVES", "learning_curve"]
-
-#: preset -> model name -> parameter overrides.  ``quick`` keeps a 7-model run on the PTB sample
-#: under 3 minutes on 2 CPU cores (short neural training); ``full`` uses the settings behind the
-#: published figures in docs/benchmarks.md.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "quick": {
-        "crf": {"max_iter": 40},
-        "bilstm": {"max_epochs": 3},
-        "bilstm-crf": {"max_epochs": 3},
-        "transformer": {"max_epochs": 3},
-        "transformer-crf": {"max_epochs": 3},
-    },
-    # the settings behind docs/benchmarks.md (benchmarks/bench_neural.py): patience=None trains the
-    # whole decay schedule and keeps the best dev epoch
-    "full": {
-        "bilstm": {"hidden_size": 200, "num_layers": 2, "batch_size": 8, "patience": None},
-        "bilstm-crf": {"hidden_size": 200, "num_layers": 2, "batch_size": 8, "patience": None},
-        "transformer": {"char_encoder": "lstm", "batch_size": 16, "patience": None},
-        "transformer-crf": {"char_encoder": "lstm", "batch_size": 16, "patience": None},
-    },
-}
-
-#: preset -> learning-curve training fractions used by ``seqtag compare`` unless ``--curve`` says
-#: otherwise.  The point at 1.0 is the main run itself, never trained twice.  ``quick`` has one
-#: extra point only: a second one (0.3) took the README demo past its 3 minutes on 2 cores.
-PRESET_CURVES: dict[str, tuple[float, ...]] = {
-    "quick": (0.1, 1.0),
-    "full": (0.1, 0.3, 1.0),
-}
-
+__all__ = ["compare", "ComparisonResult", "learning_curve"]
 
 @dataclass
 class ComparisonResult:
@@ -153,9 +123,9 @@ def _resolve_models(models, preset: str, random_state: int | None = None) -> dic
     out = {}
     for name, spec in items:
         if isinstance(spec, str):
-            if spec not in MODELS:
-                raise InputError(f"unknown model {spec!r}; valid models: {', '.join(model_names())}")
-            tagger = make_tagger(spec, **PRESETS[preset].get(spec, {}))
+            if spec not in MODELS or MODELS[spec].kind != "tagger":
+                raise InputError(f"unknown model {spec!r}; valid models: {', '.join(model_names('tagger'))}")
+            tagger = make_model(spec, preset, kind="tagger")
             if "random_state" in tagger.get_params() and tagger.get_params()["random_state"] is None:
                 tagger.set_params(random_state=random_state)  # same seed, same table
             out[name] = tagger
@@ -164,7 +134,7 @@ def _resolve_models(models, preset: str, random_state: int | None = None) -> dic
         else:
             raise InputError(f"model {name!r} must be a preset name or a Tagger, got {type(spec).__name__}")
     if not out:
-        raise InputError(f"no models given; valid models: {', '.join(model_names())}")
+        raise InputError(f"no models given; valid models: {', '.join(model_names('tagger'))}")
     return out
 
 
@@ -236,7 +206,7 @@ def compare(
     corpus : str or tuple of Corpus
         A corpus name, or ``(train, test)`` / ``(train, dev, test)`` corpora.
     preset : {"quick", "full"}
-        Parameter overrides for the named models (:data:`PRESETS`).
+        Parameter overrides for the named models (:data:`seqtag.registry.PRESETS`).
     cv : int, optional
         Run document-level ``cv``-fold cross-validation over train + dev
         instead of the fixed split; the table then holds means and standard
@@ -244,7 +214,7 @@ def compare(
     curve_sizes : sequence of float, "preset" or None
         Fractions of the training sentences for learning curves, e.g.
         ``(0.1, 0.25, 0.5, 1.0)``; ``"preset"`` takes the preset's
-        (:data:`PRESET_CURVES`, what ``seqtag compare`` does).  The point at
+        (:data:`seqtag.registry.PRESET_CURVES`, what ``seqtag compare`` does).  The point at
         1.0 reuses the main run's accuracy.
     significance : bool
         Add McNemar and paired-bootstrap p-values of each model against the

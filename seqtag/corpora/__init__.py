@@ -9,14 +9,16 @@ packages also NLTK's default folders.  A missing corpus raises
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from ..exceptions import InputError
 from ._base import Corpus, data_home, document_folds
 from .download import download
 from .nltk_corpora import load_brown_universal, load_conll2000, load_ptb_sample
 from .readers import read_columns, read_conllu
-from .speech import SpeechCorpus, Utterance, load_speech_corpus, read_speech_folder
+from .speech import SpeechCorpus, Utterance, read_speech_folder
 from .ud import load_ud_ewt
 
 __all__ = [
@@ -34,7 +36,11 @@ __all__ = [
     "Utterance",
     "load_speech_corpus",
     "read_speech_folder",
+    "SPEECH_CORPORA",
 ]
+
+#: Speech corpora with reference boundaries made or read here (besides folders).
+SPEECH_CORPORA = ("synthetic", "fsdd-strings")
 
 #: corpus name -> loader(split=..., **options)
 CORPORA: dict[str, Callable[..., Corpus]] = {
@@ -84,7 +90,7 @@ def load_corpus(name: str, split: str = "train", **options) -> Corpus:
 def corpus_available(name: str, **options) -> bool:
     """True when ``load_corpus(name)`` would find its data (cheap: nothing is parsed)."""
     from ..exceptions import CorpusNotFoundError
-    from .nltk_corpora import _find
+    from .nltk_corpora import find_resource
     from .ud import UD_EWT_FILES, ud_ewt_roots
 
     if name not in CORPORA:
@@ -100,7 +106,7 @@ def corpus_available(name: str, **options) -> bool:
     }[name]
     try:
         for res in resources:
-            _find(res, name, options.get("path"))
+            find_resource(res, name, options.get("path"))
     except CorpusNotFoundError:
         return False
     return True
@@ -126,3 +132,43 @@ def load_folds(name: str, k: int = 5, seed: int = 0, **options) -> list[tuple[Co
             {c: train.columns[c] + dev.columns[c] for c in train.columns},
         )
     return document_folds(train, k=k, seed=seed)
+
+
+def load_speech_corpus(name: str | os.PathLike, split: str = "train", **options) -> SpeechCorpus:
+    """Load one split of a speech corpus with reference boundaries.
+
+    Parameters
+    ----------
+    name : str or path-like
+        ``"synthetic"`` (espeak-ng speech, see
+        :func:`seqtag.corpora.synthetic.load_synthetic`), ``"fsdd-strings"`` (see
+        :func:`seqtag.corpora.fsdd.load_fsdd_strings`), or a folder (see
+        :func:`read_speech_folder`; ``split`` is then only a label).
+    split : str
+        ``"train"``, ``"dev"`` or ``"test"`` for the named corpora.
+    **options
+        Passed to the loader (e.g. ``n=200, seed=0, cache_dir=...``).
+
+    Returns
+    -------
+    SpeechCorpus
+
+    Examples
+    --------
+    >>> test = load_speech_corpus("synthetic", split="test", n=20)  # doctest: +SKIP
+    >>> test[0].words[0]  # doctest: +SKIP
+    Interval(label='the', start=0.213, end=0.31, score=nan)
+    """
+    if name == "synthetic":
+        from .synthetic import load_synthetic
+
+        return load_synthetic(split=split, **options)
+    if name == "fsdd-strings":
+        from .fsdd import load_fsdd_strings
+
+        return load_fsdd_strings(split=split, **options)
+    if isinstance(name, (str, os.PathLike)) and Path(name).is_dir():
+        return read_speech_folder(name, split=split, **options)
+    raise InputError(
+        f"unknown speech corpus {str(name)!r}: expected one of {', '.join(SPEECH_CORPORA)} or an existing folder"
+    )

@@ -56,9 +56,7 @@ def download(name: str, dest: str | Path | None = None, quiet: bool = False) -> 
         for fname, sha in UD_EWT_FILES.values():
             _fetch(UD_EWT_URL.format(release=UD_EWT_RELEASE, file=fname), target / fname, sha, quiet)
         return target
-    from . import CORPORA
-
-    raise InputError(f"unknown corpus {name!r}; valid corpora: {', '.join(CORPORA)}")
+    raise InputError(f"unknown corpus {name!r}; corpora to download: {', '.join([*NLTK_PACKAGES, 'ud-ewt'])}")
 
 
 def _fetch(url: str, out: Path, sha256: str, quiet: bool) -> None:

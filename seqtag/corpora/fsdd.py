@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..align.spans import Interval
+from ..intervals import Interval
 from ..exceptions import InputError
 from ._base import data_home, env_paths, not_found
 from .speech import SpeechCorpus, cached_utterance

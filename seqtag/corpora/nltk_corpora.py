@@ -10,7 +10,7 @@ import nltk
 from ..exceptions import InputError
 from ._base import Corpus, data_home, env_paths, not_found
 
-__all__ = ["load_ptb_sample", "load_conll2000", "load_brown_universal", "nltk_roots"]
+__all__ = ["load_ptb_sample", "load_conll2000", "load_brown_universal", "nltk_roots", "find_resource"]
 
 PTB_SPLITS = {"train": (1, 159), "dev": (160, 179), "test": (180, 199), "all": (1, 199)}
 
@@ -24,8 +24,25 @@ def nltk_roots(path: str | os.PathLike | None = None) -> list[Path]:
     return roots
 
 
-def _find(resource: str, name: str, path, is_dir: bool = True) -> nltk.data.PathPointer:
-    """Find ``kind/package/rest`` unzipped or inside ``kind/package.zip`` (how NLTK ships data)."""
+def find_resource(resource: str, name: str, path, is_dir: bool = True) -> nltk.data.PathPointer:
+    """Find ``kind/package/rest`` unzipped or inside ``kind/package.zip`` (how NLTK ships data).
+
+    Parameters
+    ----------
+    resource : str
+        E.g. ``"corpora/cmudict"``.
+    name : str
+        The corpus name used in the error message (``seqtag download NAME``).
+    path : path or None
+        An explicit NLTK data folder (else ``NLTK_DATA``, the data home, NLTK's defaults).
+    is_dir : bool
+        The resource is a folder (else a file).
+
+    Raises
+    ------
+    CorpusNotFoundError
+        Nowhere to be found; the message says how to get it.
+    """
     roots = [str(r) for r in nltk_roots(path)]
     kind, package, *rest = resource.split("/")
     inner = "/".join([package, *rest]) + ("/" if is_dir else "")
@@ -52,7 +69,7 @@ def load_ptb_sample(split: str = "train", traces: bool = False, path=None) -> Co
     from nltk.corpus.reader import BracketParseCorpusReader
 
     _check_split(split, PTB_SPLITS)
-    root = _find("corpora/treebank/combined", "ptb-sample", path)
+    root = find_resource("corpora/treebank/combined", "ptb-sample", path)
     reader = BracketParseCorpusReader(root, r"wsj_.*\.mrg", tagset="wsj", encoding="ascii")
     lo, hi = PTB_SPLITS[split]
     X, y, docs = [], [], []
@@ -84,7 +101,7 @@ def load_conll2000(split: str = "train", task: str = "chunk", dev_size: int = 10
     _check_split(split, ("train", "dev", "test", "all"))
     if task not in ("chunk", "pos"):
         raise InputError(f"task must be 'chunk' or 'pos', got {task!r}")
-    root = _find("corpora/conll2000", "conll2000", path)
+    root = find_resource("corpora/conll2000", "conll2000", path)
     reader = ConllChunkCorpusReader(root, ["train.txt", "test.txt"], ("NP", "VP", "PP"), encoding="ascii")
     parts = {"train": "train.txt", "dev": "train.txt", "test": "test.txt"}
     files = ["train.txt", "test.txt"] if split == "all" else [parts[split]]
@@ -115,8 +132,8 @@ def load_brown_universal(split: str = "train", path=None) -> Corpus:
     from nltk.corpus.reader import CategorizedTaggedCorpusReader
 
     _check_split(split, ("train", "dev", "test", "all"))
-    root = _find("corpora/brown", "brown-universal", path)
-    mapping_file = _find("taggers/universal_tagset/en-brown.map", "brown-universal", path, is_dir=False)
+    root = find_resource("corpora/brown", "brown-universal", path)
+    mapping_file = find_resource("taggers/universal_tagset/en-brown.map", "brown-universal", path, is_dir=False)
     mapping = {}
     for line in mapping_file.open().read().decode("utf-8").splitlines():
         if line.strip():

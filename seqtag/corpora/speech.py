@@ -24,23 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..align.spans import Interval
 from ..exceptions import InputError
+from ..intervals import Interval
 
 __all__ = [
     "Utterance",
     "SpeechCorpus",
-    "load_speech_corpus",
     "read_speech_folder",
     "normalize_transcript",
-    "SPEECH_CORPORA",
     "AUDIO_EXTENSIONS",
 ]
 
 #: Audio file extensions the folder reader looks for.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
-#: Named speech corpora (a folder path is accepted too).
-SPEECH_CORPORA = ("synthetic", "fsdd-strings")
 _WORD_TIER_NAMES = ("words", "word", "Word", "Words")
 _PHONE_TIER_NAMES = ("phones", "phone", "Phone", "Phones", "phonemes")
 _SILENCE_LABELS = frozenset({"", "sil", "sp", "spn", "<eps>", "SIL", "<sil>"})
@@ -232,7 +228,7 @@ def read_speech_folder(
     """
     import soundfile as sf
 
-    from ..align.formats import read_textgrid
+    from ..intervals import read_textgrid
 
     root = Path(path)
     if not root.is_dir():
@@ -302,43 +298,3 @@ def _speaker_of(stem: str) -> str:
     """LibriSpeech-like ``spk-chapter-utt`` stems give ``spk``; otherwise the stem itself."""
     m = re.match(r"^(\d+)-\d+-\d+$", stem)
     return m.group(1) if m else stem
-
-
-def load_speech_corpus(name: str | os.PathLike, split: str = "train", **options) -> SpeechCorpus:
-    """Load one split of a speech corpus with reference boundaries.
-
-    Parameters
-    ----------
-    name : str or path-like
-        ``"synthetic"`` (espeak-ng speech, see
-        :func:`seqtag.corpora.synthetic.load_synthetic`), ``"fsdd-strings"`` (see
-        :func:`seqtag.corpora.fsdd.load_fsdd_strings`), or a folder (see
-        :func:`read_speech_folder`; ``split`` is then only a label).
-    split : str
-        ``"train"``, ``"dev"`` or ``"test"`` for the named corpora.
-    **options
-        Passed to the loader (e.g. ``n=200, seed=0, cache_dir=...``).
-
-    Returns
-    -------
-    SpeechCorpus
-
-    Examples
-    --------
-    >>> test = load_speech_corpus("synthetic", split="test", n=20)  # doctest: +SKIP
-    >>> test[0].words[0]  # doctest: +SKIP
-    Interval(label='the', start=0.213, end=0.31, score=nan)
-    """
-    if name == "synthetic":
-        from .synthetic import load_synthetic
-
-        return load_synthetic(split=split, **options)
-    if name == "fsdd-strings":
-        from .fsdd import load_fsdd_strings
-
-        return load_fsdd_strings(split=split, **options)
-    if isinstance(name, (str, os.PathLike)) and Path(name).is_dir():
-        return read_speech_folder(name, split=split, **options)
-    raise InputError(
-        f"unknown speech corpus {str(name)!r}: expected one of {', '.join(SPEECH_CORPORA)} or an existing folder"
-    )

@@ -17,7 +17,7 @@ Training (:func:`crf_nll_grad`) runs forward-backward in *scaled probability spa
 fast).  Whenever scaling cannot represent a sentence (an all -inf row, a scale factor
 that underflows to 0) that sentence is recomputed in log space with an -inf safe
 logsumexp, so -inf scores are always legal.  Decoding and marginals for prediction
-reuse the shared HMM kernels (:mod:`seqtag.hmm.kernels`), which take unnormalised
+reuse the shared HMM kernels (:mod:`seqtag.chains.dense`), which take unnormalised
 scores; this module only provides :func:`emission_scores` for them.
 """
 

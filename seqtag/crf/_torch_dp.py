@@ -21,6 +21,7 @@ NaN gradients.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 __all__ = ["log_partition", "log_partition_and_marginals", "kbest_viterbi"]
@@ -321,16 +322,11 @@ def kbest_viterbi(em, trans, start, end, lengths, k, use_numba=True):
     dev = em.device
     valid = torch.arange(T, device=dev)[:, None] < lengths  # (T, B)
     if use_numba and em.device.type == "cpu" and em.dtype in (torch.float32, torch.float64):
-        from ._layer_kernels import kbest_batch, viterbi_batch
+        from ..chains.dense import viterbi_padded
 
-        paths = torch.full((B, k, T), -1, dtype=torch.long)
-        scores = torch.full((B, k), _NEG_INF, dtype=em.dtype)
         arrays = [x.detach().contiguous().numpy() for x in (em.transpose(0, 1), trans, start, end)]
-        if k == 1:
-            viterbi_batch(*arrays, lengths.numpy(), paths[:, 0].numpy(), scores[:, 0].numpy())
-        else:
-            kbest_batch(*arrays, lengths.numpy(), paths.numpy(), scores.numpy())
-        return paths, scores
+        paths, scores = viterbi_padded(*arrays, lengths.numpy().astype(np.int64), k)
+        return torch.from_numpy(paths), torch.from_numpy(scores)
     if k == 1:
         states, scores = _viterbi1(em, trans, start, end, lengths)
         return _finish(states[:, :, None], scores[:, None], valid, lengths, 1)

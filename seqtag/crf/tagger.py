@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..base import MarginalsMixin, Tagger, register_tagger
+from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
 from ._kernels import emission_scores
 from ._optim import CRFObjective, lbfgs, owlqn
@@ -29,7 +29,6 @@ def _number(value: Any, name: str, low: float, *, integer: bool = False, strict:
         raise InputError(f"{name} must be {what} {'>' if strict else '>='} {low}, got {value!r}")
 
 
-@register_tagger
 class CRFTagger(MarginalsMixin, Tagger):
     """Linear-chain conditional random field over sparse token attributes.
 
@@ -42,7 +41,7 @@ class CRFTagger(MarginalsMixin, Tagger):
 
     (NLL summed over sentences).  ``c1 == 0``: L-BFGS (scipy ``L-BFGS-B``);
     ``c1 > 0``: OWL-QN (L1, sparse weights).  Decoding, N-best lists and marginals use
-    the chain kernels shared with the HMM (:mod:`seqtag.hmm.kernels`).
+    the chain kernels shared with the HMM (:mod:`seqtag.chains.dense`).
 
     Parameters
     ----------
@@ -138,7 +137,6 @@ class CRFTagger(MarginalsMixin, Tagger):
     def _fit(self, X: list[list[str]], y: list[list[str]], **kwargs: Any) -> None:
         if kwargs:
             raise InputError(f"CRFTagger.fit takes no extra arguments, got {sorted(kwargs)}")
-        self._check_params()
         X = [s for s in X if s]
         y = [t for t in y if t]
         extractor = FeatureExtractor(self.features, self.feature_fn)
@@ -183,7 +181,7 @@ class CRFTagger(MarginalsMixin, Tagger):
         return E, np.array([len(s) for s in X], dtype=np.int64)
 
     def _predict(self, X: list[list[str]]) -> list[list[str]]:
-        from ..hmm.kernels import batch_viterbi
+        from ..chains.dense import batch_viterbi
 
         E, lengths = self._scores(X)
         paths, _ = batch_viterbi(self.start_, self.transitions_, E, lengths, log_end=self.end_)
@@ -202,7 +200,7 @@ class CRFTagger(MarginalsMixin, Tagger):
 
     def _posteriors(self, sents: list[list[str]]) -> np.ndarray:
         """(tokens, K) forward-backward marginals, like sklearn-crfsuite's ``predict_marginals``."""
-        from ..hmm.kernels import batch_posteriors
+        from ..chains.dense import batch_posteriors
 
         E, lengths = self._scores(sents)
         return batch_posteriors(self.start_, self.transitions_, E, lengths, log_end=self.end_)[1]
@@ -223,7 +221,7 @@ class CRFTagger(MarginalsMixin, Tagger):
             (log-potentials; subtract log Z for log-probabilities).  The same shape for
             every ``k``, including ``k == 1``; an empty sentence gives ``([[]], [0.0])``.
         """
-        from ..hmm.kernels import nbest_viterbi
+        from ..chains.dense import nbest_viterbi
 
         _number(k, "k", 1, integer=True)
         Xs = self._checked(X)

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..base import MarginalsMixin, Tagger, register_tagger
+from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
-from ._tagger_kernels import trigram_posteriors_batch, trigram_viterbi_batch
-from .kernels import batch_posteriors, batch_viterbi
+from ..chains.dense import batch_posteriors, batch_viterbi
+from ..chains.trigram import trigram_posteriors_batch, trigram_viterbi_batch
 from ._unknown import SuffixModel
 
 __all__ = ["HMMTagger", "deleted_interpolation"]
@@ -74,7 +74,6 @@ def deleted_interpolation(f3: np.ndarray, order: int = 2) -> np.ndarray:
     return lam / total if total > 0 else np.full(order + 1, 1.0 / (order + 1))
 
 
-@register_tagger
 class HMMTagger(MarginalsMixin, Tagger):
     """Supervised hidden Markov model POS tagger (TnT-style trigram by default).
 
@@ -187,7 +186,6 @@ class HMMTagger(MarginalsMixin, Tagger):
     def _fit(self, X: list[list[str]], y: list[list[str]], **kwargs: Any) -> None:
         if kwargs:
             raise InputError(f"HMMTagger.fit takes no extra arguments, got {sorted(kwargs)}")
-        self._check_params()
         X = [s for s in X if s]
         y = [t for t in y if t]
         self.tags_ = sorted({t for tags in y for t in tags})

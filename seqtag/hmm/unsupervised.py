@@ -13,8 +13,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..exceptions import InputError, NotFittedError
-from . import _kernels as _k
-from .kernels import _expected_counts, _offsets, _scaled
+from ..chains.dense import (
+    batch_expected_counts,
+    batch_log_likelihood,
+    batch_posteriors,
+    batch_viterbi,
+    lengths_to_offsets,
+)
+from ._kernels import symbol_counts
 
 __all__ = ["CategoricalHMM", "ConvergenceMonitor"]
 
@@ -187,7 +193,7 @@ class CategoricalHMM(BaseEstimator):
             raise InputError(
                 f"X holds symbol {int(arr.max())} but the model knows only {n_features} symbols (0..{n_features - 1})"
             )
-        off = _offsets(np.array([arr.shape[0]]) if lengths is None else lengths, arr.shape[0])
+        off = lengths_to_offsets(np.array([arr.shape[0]]) if lengths is None else lengths, arr.shape[0])
         return np.ascontiguousarray(arr, dtype=np.int64), off
 
     def _check_fitted(self) -> None:
@@ -237,9 +243,9 @@ class CategoricalHMM(BaseEstimator):
             with np.errstate(divide="ignore"):
                 ls, lt, le_t = np.log(start), np.log(trans), np.ascontiguousarray(np.log(emis).T)
             emit = self._log_emit(X, le_t, states)
-            ll, sc, xi, _, post = _expected_counts(ls, lt, emit, zero_end, off)
+            ll, sc, xi, _, post = batch_expected_counts(ls, lt, emit, np.diff(off), zero_end)
             objective = float(ll.sum()) + self._log_prior(start, trans, emis)
-            ec = _k._symbol_counts(X, post, V).T  # (K, V)
+            ec = symbol_counts(X, post, V).T  # (K, V)
             start = _normalize_rows(sc + c, start)
             trans = _normalize_rows(xi + c, trans)
             emis = _normalize_rows(ec + c, emis)
@@ -319,11 +325,13 @@ class CategoricalHMM(BaseEstimator):
         -------
         float
         """
-        return float(_scaled(*self._model(X, lengths), False, False)[0].sum())
+        ls, lt, le, end, off = self._model(X, lengths)
+        return float(batch_log_likelihood(ls, lt, le, np.diff(off), end).sum())
 
     def score_samples(self, X, lengths=None) -> tuple[float, np.ndarray]:
         """Total log-likelihood and state posteriors (N, K)."""
-        ll, post = _scaled(*self._model(X, lengths), True, False)[:2]
+        ls, lt, le, end, off = self._model(X, lengths)
+        ll, post = batch_posteriors(ls, lt, le, np.diff(off), end)
         return float(ll.sum()), post
 
     def predict_proba(self, X, lengths=None) -> np.ndarray:
@@ -333,9 +341,7 @@ class CategoricalHMM(BaseEstimator):
     def decode(self, X, lengths=None) -> tuple[float, np.ndarray]:
         """Viterbi: total log-probability of the best paths and the states (N,)."""
         ls, lt, le, end, off = self._model(X, lengths)
-        paths = np.empty(le.shape[0], dtype=np.int64)
-        scores = np.empty(off.shape[0] - 1)
-        _k._batch_viterbi(ls, np.ascontiguousarray(lt), le, end, off, paths, scores)
+        paths, scores = batch_viterbi(ls, lt, le, np.diff(off), end)
         return float(scores.sum()), paths
 
     def predict(self, X, lengths=None) -> np.ndarray:

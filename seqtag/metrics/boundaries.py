@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..exceptions import InputError
-from .spans import Interval
+from ..intervals import Interval
 
-__all__ = ["boundary_errors", "boundary_report", "match_boundaries"]
+__all__ = ["boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report"]
 
 _EPS = 1e-9  # seconds: absorbs float noise in "within tolerance"
 
@@ -152,3 +152,37 @@ def boundary_report(ref: Sequence[Interval], hyp: Sequence[Interval], tolerance:
     out["boundary_recall"] = rc
     out["boundary_f1"] = 2 * p * rc / (p + rc) if (p + rc) > 0 else 0.0
     return out
+
+
+def pooled_boundary_report(refs: Sequence[Sequence[Interval]], hyps: Sequence[Sequence[Interval]],
+                           tolerance: float = 0.02) -> dict:
+    """:func:`boundary_report` over many utterances at once.
+
+    The utterances are laid end to end (with a gap wider than ``tolerance``) so
+    that boundaries of different utterances are never matched to each other;
+    each ``refs[i]``/``hyps[i]`` pair must have the same labels.
+
+    Returns
+    -------
+    dict
+        As :func:`boundary_report`; every metric is ``nan`` when there is no boundary.
+
+    Examples
+    --------
+    >>> a = [[Interval("a", 0.0, 0.5)], [Interval("b", 0.0, 1.0)]]
+    >>> b = [[Interval("a", 0.01, 0.5)], [Interval("b", 0.0, 1.05)]]
+    >>> r = pooled_boundary_report(a, b)
+    >>> r["n_boundaries"], r["mean_abs_ms"], r["within_20ms"]
+    (4, 15.0, 75.0)
+    """
+    if len(refs) != len(hyps):
+        raise InputError(f"refs and hyps must hold the same number of utterances, got {len(refs)} and {len(hyps)}")
+    r_all, h_all, off = [], [], 0.0
+    for r, h in zip(refs, hyps):
+        r_all += [Interval(v.label, v.start + off, v.end + off) for v in r]
+        h_all += [Interval(v.label, v.start + off, v.end + off) for v in h]
+        off += max([v.end for v in [*r, *h]], default=0.0) + 1.0 + 2 * tolerance
+    rep = boundary_report(r_all, h_all, tolerance=tolerance)
+    if rep["n_boundaries"] == 0:
+        rep = {k: (0 if k == "n_boundaries" else float("nan")) for k in rep}
+    return rep

@@ -10,7 +10,7 @@ from scipy import stats
 from sklearn.metrics import confusion_matrix as _sk_confusion
 from sklearn.metrics import precision_recall_fscore_support
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = [
     "accuracy",
@@ -25,18 +25,7 @@ __all__ = [
     "mcnemar",
     "paired_bootstrap",
     "SignificanceResult",
-    "boundary_errors",
-    "boundary_report",
 ]
-
-
-def __getattr__(name: str):
-    # alignment-boundary metrics live beside the aligners; loaded on first use (numba)
-    if name in ("boundary_errors", "boundary_report"):
-        from .align import boundary_metrics
-
-        return getattr(boundary_metrics, name)
-    raise AttributeError(f"module 'seqtag.metrics' has no attribute {name!r}")
 
 
 def _flatten_pair(y_true, y_pred) -> tuple[list[str], list[str]]:

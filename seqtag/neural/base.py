@@ -30,7 +30,6 @@ from .vocab import Vocab, word_chars
 
 __all__ = ["NeuralTagger", "auto_constraints"]
 
-_WEIGHTS = "weights.pt"
 _SCHEMES = ("BIO", "BIOES", "IOB1")
 
 
@@ -211,7 +210,6 @@ class NeuralTagger(MarginalsMixin, Tagger):
             )
         if (X_dev is None) != (y_dev is None):
             raise InputError("pass both X_dev and y_dev (or neither)")
-        self._check_params()
         seed = self._seed()
         device = resolve_device(self.device)
         if X_dev is not None:
@@ -317,18 +315,10 @@ class NeuralTagger(MarginalsMixin, Tagger):
             {"epoch": int, "train_loss": float, "dev_accuracy": float, "seconds": float, "lr": float}
         )
 
-    def _save_extra(self, path: Path) -> None:
-        weights = {k: v.detach().cpu() for k, v in self.net_.state_dict().items()}  # saved from CPU
-        torch.save(weights, path / _WEIGHTS)
+    def _get_weights(self):
+        return {k: v.detach().cpu() for k, v in self.net_.state_dict().items()}  # saved from CPU
 
-    def _load_extra(self, path: Path) -> None:
-        file = path / _WEIGHTS
-        if not file.is_file():
-            raise ModelFileError(f"{file} is missing; the model folder is incomplete")
-        try:
-            weights = torch.load(file, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError...
-            raise ModelFileError(f"{file} is corrupt or holds more than tensors (refused): {exc}") from None
+    def _set_weights(self, weights) -> None:
         # a model trained on a GPU loads on a machine without one: fall back to the CPU
         self.device_ = resolve_device(self.device) if torch.cuda.is_available() else torch.device("cpu")
         net = self._build_net(self.net_config_, None, self._constraint_tensor())

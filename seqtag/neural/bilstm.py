@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..base import register_tagger
 from .base import NeuralTagger, _check_int
 from .modules import TaggerNet, TokenEncoder, make_head
 
@@ -54,7 +53,6 @@ class BiLSTMNet(TaggerNet):
         return self.out(self.dropout(h))  # (B, T, K)
 
 
-@register_tagger
 class BiLSTMTagger(NeuralTagger):
     """Bidirectional LSTM tagger with character features and a softmax or CRF output layer.
 

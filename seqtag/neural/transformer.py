@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..base import register_tagger
 from ..exceptions import InputError
 from .base import NeuralTagger, _check_choice, _check_int
 from .modules import LearnedPositions, SinusoidalPositions, TaggerNet, TokenEncoder, make_head
@@ -61,7 +60,6 @@ class TransformerNet(TaggerNet):
         return self.out(self.dropout(h))  # (B, T, K)
 
 
-@register_tagger
 class TransformerTagger(NeuralTagger):
     """Transformer-encoder tagger with character features and a softmax or CRF output layer.
 

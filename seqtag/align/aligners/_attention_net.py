@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from ..exceptions import InputError
+from ...exceptions import InputError
 
 __all__ = ["SCORES", "SpeechEncoder", "LocationAwareAttention", "AttentionNet"]
 

@@ -6,15 +6,13 @@ limited by the frame rate, so the default keeps 10 ms.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..exceptions import InputError
+from ...exceptions import InputError
 
 __all__ = ["CTCAcousticModel", "FEATURE_DEFAULTS", "features", "train_ctc"]
 
@@ -24,7 +22,7 @@ FEATURE_DEFAULTS = {"sr": 16000, "n_mels": 40, "win_ms": 25.0, "hop_ms": 10.0}
 
 def features(audio: np.ndarray, feature_config: dict | None = None) -> np.ndarray:
     """Per-utterance normalised log-mel features, ``(frames, n_mels)`` float32."""
-    from ..audio import cmvn, log_mel
+    from ...audio import cmvn, log_mel
 
     cfg = {**FEATURE_DEFAULTS, **(feature_config or {})}
     lm = log_mel(audio, cfg["sr"], n_mels=cfg["n_mels"], win_ms=cfg["win_ms"], hop_ms=cfg["hop_ms"])
@@ -117,9 +115,9 @@ def train_ctc(
     epochs, batch_size, lr, weight_decay, clip
         Optimisation settings; the learning rate follows a one-cycle cosine schedule.
     seed : int
-        Seeds the batch order, dropout and weight init is the caller's (see :class:`CTCAligner`).
+        Seeds the batch order and dropout; weight init is the caller's (see :class:`CTCAligner`).
     progress : bool
-        Show a tqdm bar per epoch.
+        Show a progress bar.
     num_threads : int or None, default 1
         torch threads while training (restored afterwards); small recurrent models
         are fastest single-threaded, especially on a shared machine. ``None``: leave as is.
@@ -129,6 +127,8 @@ def train_ctc(
     list of float
         Mean loss per utterance of every epoch.
     """
+    from ...training import fit_loop, torch_threads
+
     if len(feats) != len(targets) or not feats:
         raise InputError(f"need as many feature arrays as targets (and at least one), got {len(feats)} and {len(targets)}")
     lens_in = np.array([len(f) for f in feats])
@@ -140,52 +140,21 @@ def train_ctc(
     rng = np.random.default_rng(seed)
     order = np.argsort(lens_in, kind="stable")
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    total = epochs * len(batches)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total, 1), pct_start=0.15)
     ctc = torch.nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
-    history = []
-    old_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(int(num_threads))
-    try:
-        history = _epochs(model, feats, targets, lens_in, batches, opt, sched, ctc, rng, epochs, clip, seed, progress)
-    finally:
-        torch.set_num_threads(old_threads)
-        model.eval()
-    return history
 
+    def loss_fn(b):
+        x = torch.zeros(len(b), int(lens_in[b].max()), feats[b[0]].shape[1])  # (batch, time, n_mels)
+        for k, j in enumerate(b):
+            x[k, : lens_in[j]] = torch.from_numpy(feats[j])
+        tg = torch.cat([torch.as_tensor(targets[j], dtype=torch.long) for j in b])
+        tlen = torch.tensor([len(targets[j]) for j in b])
+        lp, olen = model(x, torch.as_tensor(lens_in[b]))
+        loss = ctc(lp.transpose(0, 1), tg, olen, tlen)  # CTCLoss wants (time, batch, classes)
+        return loss / len(b), {"loss": float(loss.detach())}
 
-def _epochs(model, feats, targets, lens_in, batches, opt, sched, ctc, rng, epochs, clip, seed, progress):
-    history = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model.train()
-        for epoch in range(epochs):
-            t0, tot = time.perf_counter(), 0.0
-            it = [batches[j] for j in rng.permutation(len(batches))]
-            if progress:
-                from tqdm.auto import tqdm
-
-                it = tqdm(it, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
-            for b in it:
-                T = int(lens_in[b].max())
-                x = torch.zeros(len(b), T, feats[b[0]].shape[1])  # (batch, time, n_mels)
-                for k, j in enumerate(b):
-                    x[k, : lens_in[j]] = torch.from_numpy(feats[j])
-                tg = torch.cat([torch.as_tensor(targets[j], dtype=torch.long) for j in b])
-                tlen = torch.tensor([len(targets[j]) for j in b])
-                lp, olen = model(x, torch.as_tensor(lens_in[b]))
-                loss = ctc(lp.transpose(0, 1), tg, olen, tlen)  # CTCLoss wants (time, batch, classes)
-                opt.zero_grad()
-                (loss / len(b)).backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-                opt.step()
-                sched.step()
-                tot += float(loss.detach())
-            history.append(tot / len(feats))
-            if progress:
-                print(f"epoch {epoch + 1}: loss {history[-1]:.3f} ({time.perf_counter() - t0:.1f} s)")
-            if not math.isfinite(history[-1]):
-                raise InputError("CTC training diverged (loss is not finite); lower lr")
-    return history
+    with torch_threads(num_threads):
+        rows = fit_loop(model, lambda epoch: [batches[j] for j in rng.permutation(len(batches))], loss_fn,
+                        epochs=epochs, steps_per_epoch=len(batches), lr=lr, weight_decay=weight_decay,
+                        clip_norm=clip, schedule="onecycle", warmup=0.15, seed=seed, verbose=progress,
+                        desc="CTC training")
+    return [row["loss"] / len(feats) for row in rows]

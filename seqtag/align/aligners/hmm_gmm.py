@@ -6,7 +6,7 @@ diagonal Gaussians per state over 39-d features (13 MFCC + deltas + delta-deltas
 per-utterance CMVN, 10 ms hop). An utterance is the chain ``[sil] w1 [sil] w2 ...
 wn [sil]`` of its phones' states, every ``sil`` optional (a jump over it with
 probability ``1 - sil_prob``), so forward-backward and Viterbi run on a band chain in
-O(T K) (:mod:`seqtag.align.lr_chain`).
+O(T K) (:mod:`seqtag.chains.banded`).
 
 **Training** (transcripts only; reference boundaries are never used):
 
@@ -30,19 +30,20 @@ level; Viterbi: total best-path score).
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError, ModelFileError, NotFittedError
+from ...exceptions import InputError, ModelFileError
+from ...intervals import Interval
+from ..lexicon import SPOKEN_NOISE, Lexicon
+from ..result import AlignmentResult
+from ..spans import frames_to_seconds
+from ...chains.banded import batch_band_posteriors, batch_band_viterbi
 from . import _gmm_kernels as _g
-from .aligner import AlignmentResult
-from .lexicon import SPOKEN_NOISE, Lexicon
-from .spans import Interval
+from .base import Aligner, _name
 
 __all__ = ["HMMAligner", "hmm_features"]
 
@@ -51,8 +52,6 @@ N_STATES = 3
 _W = N_STATES + 2  # band width: stay, next, ..., jump over a 3-state silence (d = 4)
 _HOP_S = 0.01
 _SR = 16000
-_FORMAT = 1
-_CONFIG, _ARRAYS = "hmm_aligner.json", "hmm_aligner.npz"
 _MIN_SPLIT_FRAMES = 20.0  # a component is split only when it holds this many frames per new component
 _LOG_2PI = math.log(2 * math.pi)
 # exit kinds of an utterance state: next state; word end before an optional silence; last
@@ -74,21 +73,12 @@ def hmm_features(audio, sr: int = _SR, dither: float = 1.0) -> np.ndarray:
     >>> hmm_features(np.random.default_rng(0).normal(size=16000), 16000).shape
     (101, 39)
     """
-    from ..audio import cmvn, deltas, mfcc
+    from ...audio import cmvn, deltas, mfcc
 
     x = np.asarray(audio, dtype=np.float64)
     if dither > 0 and x.ndim == 1:
         x = x + (dither / 32768.0) * np.random.default_rng(x.size).standard_normal(x.size)
     return cmvn(deltas(mfcc(x, sr, n_mfcc=13, n_mels=40, hop_ms=_HOP_S * 1000, cmvn=False))).astype(np.float64)
-
-
-def _name(item, i: int) -> str:
-    """How an utterance is named in error messages: its id, its path, or its position."""
-    if hasattr(item, "id"):
-        return f"utterance {item.id!r}"
-    if isinstance(item, (str, os.PathLike)):
-        return f"utterance {str(item)!r}"
-    return f"utterance #{i}"
 
 
 class _Graph:
@@ -155,7 +145,7 @@ def _chains(graphs: list[_Graph], log_self: np.ndarray, sil_prob: float):
     return smap, band, start, end, state_off
 
 
-class HMMAligner:
+class HMMAligner(Aligner):
     """Flat-start monophone GMM-HMM forced aligner, trained on the corpus it aligns.
 
     Parameters
@@ -181,6 +171,8 @@ class HMMAligner:
         Flat start: the quietest ``sil_quantile`` of each utterance's frames (by c0)
         seed the silence model and the other frames are split evenly over the phone
         states; 0 splits all frames evenly over ``sil phones sil`` instead.
+    verbose : bool, default False
+        Print one line per training iteration.
 
     Attributes
     ----------
@@ -195,16 +187,20 @@ class HMMAligner:
 
     Examples
     --------
-    >>> from seqtag.corpora.speech import load_speech_corpus
+    >>> from seqtag.corpora import load_speech_corpus
     >>> corpus = load_speech_corpus("synthetic", "test", n=40)  # doctest: +SKIP
     >>> aligner = HMMAligner().fit(corpus)  # doctest: +SKIP
-    >>> results = aligner.align_corpus(corpus)  # doctest: +SKIP
+    >>> results = aligner.align_batch(corpus)  # doctest: +SKIP
     >>> results[0].words[0]  # doctest: +SKIP
     """
 
+    learns_from_audio_only = True
+    sample_rate = _SR
+    _fitted_attr = "means_"
+
     def __init__(self, max_components: int = 4, viterbi_iter: int = 4, em_iter: int = 3, var_floor: float = 0.01,
                  sil_prob: float = 0.5, g2p: bool = True, lexicon: dict | None = None, dither: float = 1.0,
-                 sil_quantile: float = 0.15):
+                 sil_quantile: float = 0.15, verbose: bool = False):
         self.max_components = max_components
         self.viterbi_iter = viterbi_iter
         self.em_iter = em_iter
@@ -214,6 +210,7 @@ class HMMAligner:
         self.lexicon = lexicon
         self.dither = dither
         self.sil_quantile = sil_quantile
+        self.verbose = verbose
 
     # --------------------------------------------------------------------- input
     def _check_params(self):
@@ -228,17 +225,18 @@ class HMMAligner:
             raise InputError(f"sil_quantile must be in [0, 1), got {self.sil_quantile!r}")
         if not 0 < self.sil_prob < 1:
             raise InputError(f"sil_prob must be in (0, 1), got {self.sil_prob!r}")
+        if not isinstance(self.dither, (int, float)) or isinstance(self.dither, bool) or not self.dither >= 0:
+            raise InputError(f"dither must be a number >= 0 (16-bit units), got {self.dither!r}")
+        if self.lexicon is not None and not isinstance(self.lexicon, dict):
+            raise InputError(f"lexicon must be a dict {{word: [phones]}} or None, got {type(self.lexicon).__name__}")
+        for name in ("g2p", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def _lex(self) -> Lexicon:
         entries = dict(getattr(self, "lexicon_", {}))
         entries.update({k.lower(): list(v) for k, v in (self.lexicon or {}).items()})
         return Lexicon(g2p=self.g2p, entries=entries)
-
-    @staticmethod
-    def _words(transcript) -> list[str]:
-        if not isinstance(transcript, str) or not transcript.split():
-            raise InputError("the transcript is empty; forced alignment needs at least one word")
-        return transcript.split()
 
     def _prons(self, words: list[str], prons: dict, index: dict) -> list[list[int]]:
         out = []
@@ -253,18 +251,6 @@ class HMMAligner:
                 ids.append(index[p])
             out.append(ids)
         return out
-
-    @staticmethod
-    def _audio(item, sr=None):
-        from ..audio import load, resample
-
-        if isinstance(item, (str, os.PathLike)):
-            return load(item, sr=_SR)[0]
-        if hasattr(item, "load_audio"):
-            return item.load_audio(_SR)[0]
-        if sr is None:
-            raise InputError(f"pass sr= (Hz) with an audio array (features are computed at {_SR} Hz)")
-        return resample(np.asarray(item, dtype=np.float32), int(sr), _SR)
 
     def _check_length(self, T: int, g: _Graph, what: str):
         if T < g.n_required:
@@ -288,35 +274,18 @@ class HMMAligner:
         return out
 
     # ------------------------------------------------------------------- training
-    def fit(self, utterances, progress: bool = False) -> HMMAligner:
-        """Train on the utterances to be aligned (transcripts and audio; boundaries unused).
-
-        Parameters
-        ----------
-        utterances : iterable
-            Objects with ``transcript`` and ``load_audio()`` / ``audio_path`` (e.g. a
-            :class:`~seqtag.corpora.speech.SpeechCorpus`), or ``(audio_path, transcript)`` pairs.
-        progress : bool
-            Print one line per iteration.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        items = [(u, u.transcript) if hasattr(u, "transcript") else tuple(u) for u in utterances]
-        if not items:
-            raise InputError("fit needs at least one utterance")
-        words = [self._words(t) for _, t in items]
+    def _fit(self, items) -> None:
+        progress = self.verbose
+        words = [t.split() for _, t, _ in items]
         lex = Lexicon(g2p=self.g2p, entries=self.lexicon)
         prons = lex.pronounce(w for ws in words for w in ws)
         used = sorted({p for ws in words for w in ws for p in prons[w.lower()]} - {SIL})
         self.phones_ = [SIL] + used
         index = {p: i for i, p in enumerate(self.phones_)}
         self.lexicon_ = {w: prons[w] for w in sorted(prons)}
-        feats = [hmm_features(self._audio(a), dither=self.dither) for a, _ in items]
+        feats = [hmm_features(x, dither=self.dither) for x, _, _ in items]
         graphs = [_Graph(self._prons(ws, prons, index)) for ws in words]
-        for i, ((a, _), f, g) in enumerate(zip(items, feats, graphs)):
+        for i, ((_, _, a), f, g) in enumerate(zip(items, feats, graphs)):
             self._check_length(f.shape[0], g, _name(a, i))
         X = np.ascontiguousarray(np.concatenate(feats))
         frame_off = np.zeros(len(feats) + 1, dtype=np.int64)
@@ -334,7 +303,6 @@ class HMMAligner:
                 break
             self._split()
             n_comp *= 2
-        return self
 
     def _flat_start(self, X, feats, graphs):
         S = len(self.phones_) * N_STATES
@@ -367,16 +335,10 @@ class HMMAligner:
         emit = self._emissions(X)
         S = emit.shape[1]
         if kind == "em":
-            occ = np.zeros_like(emit)
-            xi = np.zeros_like(band)
-            ll = np.empty(len(graphs))
-            _g._batch_lr_posteriors(emit, frame_off, state_off, smap, band, start, end, occ, xi,
-                                    np.zeros(0), np.zeros(len(graphs) + 1, dtype=np.int64), ll)
+            ll, occ, xi, _, _ = batch_band_posteriors(emit, frame_off, state_off, smap, band, start, end)
             self_counts = np.bincount(smap, weights=xi[:, 0], minlength=S)
         else:
-            path = np.empty(X.shape[0], dtype=np.int64)
-            ll = np.empty(len(graphs))
-            _g._batch_lr_viterbi(emit, frame_off, state_off, smap, band, start, end, path, ll)
+            path, ll = batch_band_viterbi(emit, frame_off, state_off, smap, band, start, end)
             gpath = smap[path + np.repeat(state_off[:-1], np.diff(frame_off))]
             occ = np.zeros_like(emit)
             occ[np.arange(X.shape[0]), gpath] = 1.0
@@ -438,50 +400,19 @@ class HMMAligner:
         self.log_weights_ = np.concatenate([lw_a, lw_b], axis=1)
 
     # ------------------------------------------------------------------ alignment
-    def _check_fitted(self):
-        if not hasattr(self, "means_"):
-            raise NotFittedError("this HMMAligner is not trained yet; call fit(utterances) or HMMAligner.load(folder)")
+    def _align_batch(self, items) -> list[AlignmentResult]:
+        """Align many utterances at once (one parallel Viterbi over all of them).
 
-    def align(self, audio, transcript: str, sr: int | None = None) -> AlignmentResult:
-        """Align a transcript to an audio file path or a mono array (then pass ``sr``).
-
-        Returns
-        -------
-        AlignmentResult
-            ``words`` and ``units`` (phones, ``unit_kind="phones"``) in seconds; the
-            score of an interval is the mean posterior probability of its frames.
-
-        Raises
-        ------
-        InputError
-            Empty transcript, a word without pronunciation, a phone unseen in
-            training, or audio too short for the transcript.
+        Every interval's score is the mean posterior probability of its frames.
         """
-        return self.align_corpus([(audio, transcript)], sr=sr)[0]
-
-    def align_corpus(self, utterances, sr: int | None = None) -> list[AlignmentResult]:
-        """Align many utterances in parallel (Viterbi over all of them at once).
-
-        Parameters
-        ----------
-        utterances : iterable
-            Objects with ``transcript`` and ``load_audio()``, or ``(audio, transcript)``
-            pairs (audio a path, or an array with ``sr``).
-
-        Returns
-        -------
-        list of AlignmentResult
-        """
-        self._check_fitted()
-        items = [(u, u.transcript) if hasattr(u, "transcript") else tuple(u) for u in utterances]
-        words = [self._words(t) for _, t in items]
+        words = [t.split() for _, t in items]
         prons = self._lex().pronounce(w for ws in words for w in ws)
         index = {p: i for i, p in enumerate(self.phones_)}
         graphs = [_Graph(self._prons(ws, prons, index)) for ws in words]
-        audios = [self._audio(a, sr) for a, _ in items]
+        audios = [x for x, _ in items]
         feats = [hmm_features(x, dither=self.dither) for x in audios]
-        for i, ((a, _), f, g) in enumerate(zip(items, feats, graphs)):
-            self._check_length(f.shape[0], g, _name(a, i))
+        for i, (f, g) in enumerate(zip(feats, graphs)):
+            self._check_length(f.shape[0], g, f"utterance #{i}" if len(items) > 1 else "the utterance")
         X = np.ascontiguousarray(np.concatenate(feats))
         frame_off = np.zeros(len(feats) + 1, dtype=np.int64)
         np.cumsum([f.shape[0] for f in feats], out=frame_off[1:])
@@ -489,16 +420,9 @@ class HMMAligner:
         states, local = np.unique(smap, return_inverse=True)
         emit = self._emissions(X, states.astype(np.int64))
         local = local.astype(np.int64)
-        path = np.empty(X.shape[0], dtype=np.int64)
-        score = np.empty(len(items))
-        _g._batch_lr_viterbi(emit, frame_off, state_off, local, band, start, end, path, score)
-        sizes = np.diff(frame_off) * np.diff(state_off)
-        gamma_off = np.zeros(len(items) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=gamma_off[1:])
-        gamma = np.zeros(int(gamma_off[-1]))
-        ll = np.empty(len(items))
-        _g._batch_lr_posteriors(emit, frame_off, state_off, local, band, start, end, np.zeros_like(emit),
-                                np.zeros_like(band), gamma, gamma_off, ll)
+        path, _ = batch_band_viterbi(emit, frame_off, state_off, local, band, start, end)
+        _, _, _, gamma, gamma_off = batch_band_posteriors(emit, frame_off, state_off, local, band, start, end,
+                                                          occupancy=False, state_posteriors=True)
         out = []
         for u, (g, ws) in enumerate(zip(graphs, words)):
             T = int(frame_off[u + 1] - frame_off[u])
@@ -517,8 +441,8 @@ class HMMAligner:
             for i in range(n):
                 frames = np.flatnonzero(lab == i)
                 a, b = int(frames[0]), int(frames[-1]) + 1
-                start = min(max(0.0, (a - 0.5) * _HOP_S), duration)
-                stop = min(max(start, (b - 0.5) * _HOP_S), duration)
+                start = min(max(0.0, frames_to_seconds(a, _HOP_S, -_HOP_S / 2)), duration)
+                stop = min(max(start, frames_to_seconds(b, _HOP_S, -_HOP_S / 2)), duration)
                 conf = float(post[a:b][:, owner == i].sum(axis=1).mean()) if T else math.nan
                 ivs.append(Interval(labels[i], round(start, 6), round(stop, 6), round(min(conf, 1.0), 6)))
             return ivs
@@ -529,39 +453,24 @@ class HMMAligner:
         return AlignmentResult(w_iv, p_iv, duration, _HOP_S, score, "phones", raw={"path": path})
 
     # ---------------------------------------------------------------- persistence
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write ``hmm_aligner.json`` (configuration, phones, lexicon, history) and ``hmm_aligner.npz``."""
-        self._check_fitted()
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        doc = {"format": _FORMAT, "class": "HMMAligner",
-               "params": {k: getattr(self, k) for k in ("max_components", "viterbi_iter", "em_iter", "var_floor",
-                                                        "sil_prob", "g2p", "lexicon", "dither", "sil_quantile")},
-               "phones": self.phones_, "lexicon_": self.lexicon_, "history": self.history_}
-        (out / _CONFIG).write_text(json.dumps(doc, indent=1))
-        np.savez(out / _ARRAYS, log_weights=self.log_weights_, means=self.means_, variances=self.variances_,
-                 log_self=self.log_self_, global_var=self.global_var_)
-        return out
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state = {"phones": self.phones_, "lexicon": self.lexicon_, "history": self.history_}
+        arrays = {"log_weights": self.log_weights_, "means": self.means_, "variances": self.variances_,
+                  "log_self": self.log_self_, "global_var": self.global_var_}
+        return state, arrays
 
-    @classmethod
-    def load(cls, folder: str | os.PathLike) -> HMMAligner:
-        """Inverse of :meth:`save` (``np.load`` with ``allow_pickle=False``)."""
-        p = Path(folder)
-        if not (p / _CONFIG).is_file() or not (p / _ARRAYS).is_file():
-            raise ModelFileError(f"{str(p)!r} is not a saved HMMAligner (needs {_CONFIG} and {_ARRAYS})")
-        try:
-            doc = json.loads((p / _CONFIG).read_text())
-            if doc.get("class") != "HMMAligner" or doc.get("format") != _FORMAT:
-                raise ModelFileError(f"{str(p / _CONFIG)!r} was not written by this version of HMMAligner")
-            self = cls(**doc["params"])
-            with np.load(p / _ARRAYS, allow_pickle=False) as z:
-                self.log_weights_, self.means_, self.variances_ = z["log_weights"], z["means"], z["variances"]
-                self.log_self_, self.global_var_ = z["log_self"], z["global_var"]
-            self.phones_, self.lexicon_, self.history_ = doc["phones"], doc["lexicon_"], doc["history"]
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, ModelFileError):
-                raise
-            raise ModelFileError(f"cannot load the aligner in {str(p)!r}: {exc}") from exc
-        if self.means_.shape[0] != N_STATES * len(self.phones_):
-            raise ModelFileError(f"{str(p)!r}: arrays do not match the phone list")
-        return self
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.phones_ = [str(p) for p in state["phones"]]
+        self.lexicon_ = {str(w): [str(p) for p in pron] for w, pron in state["lexicon"].items()}
+        self.history_ = list(state["history"])
+        lw, mu, var = arrays["log_weights"], arrays["means"], arrays["variances"]
+        S = N_STATES * len(self.phones_)
+        if lw.ndim != 2 or mu.ndim != 3 or mu.shape[:2] != lw.shape or var.shape != mu.shape or lw.shape[0] != S:
+            raise ModelFileError(f"the HMM aligner's arrays do not match its {len(self.phones_)} phones")
+        if not (np.all(var > 0) and np.all(np.isfinite(mu))):
+            raise ModelFileError("the HMM aligner's variances must be positive and its means finite")
+        self.log_weights_, self.means_, self.variances_ = lw, mu, var
+        self.log_self_ = arrays["log_self"].astype(np.float64)
+        self.global_var_ = arrays["global_var"].astype(np.float64)
+        if self.log_self_.shape != (S,) or self.global_var_.shape != (mu.shape[2],):
+            raise ModelFileError("the HMM aligner's transition or variance-floor arrays have the wrong shape")
