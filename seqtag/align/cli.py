@@ -15,32 +15,33 @@ __all__ = ["add_commands", "cmd_train_aligner", "cmd_align", "cmd_compare_aligne
 
 def cmd_train_aligner(args) -> int:
     """Train a CTC, attention or HMM aligner on a speech corpus and save it."""
-    from ..corpora.speech import load_speech_corpus
+    from ..corpora import load_speech_corpus
+    from ..persistence import check_output_folder
+    from ..registry import make_model
 
+    check_output_folder(args.output, "-o")
     opts = {}
     if args.corpus in ("synthetic", "fsdd-strings"):
         opts = {"n": args.n, "seed": args.seed}
         if args.cache_dir:
             opts["cache_dir"] = args.cache_dir
-    corpus = load_speech_corpus(args.corpus, split=args.split, **opts)
-    t0 = time.perf_counter()
     if args.kind == "hmm":
-        from .hmm_gmm import HMMAligner
-
-        aligner = HMMAligner().fit(corpus, progress=args.progress)
-        summary = "flat start, Viterbi + Baum-Welch"
+        aligner = make_model("hmm", kind="aligner", verbose=args.progress)
     else:
-        if args.kind == "attention":
-            from .attention import AttentionAligner as cls
-        else:
-            from .aligner import CTCAligner as cls
         stride = args.stride if args.stride is not None else (2 if args.kind == "attention" else 1)
         params = {"hidden": args.hidden, "channels": args.hidden, "layers": args.layers, "stride": stride}
-        aligner = cls(units=args.units, word_sep=args.word_sep, model_params=params)
-        aligner.fit(corpus, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                    progress=args.progress)
-        summary = (f"final loss {aligner.history_[-1]:.3f}; shifts start {aligner.start_shift or 0:+.3f} s "
-                   f"end {aligner.end_shift or 0:+.3f} s")
+        aligner = make_model(args.kind, kind="aligner", units=args.units, word_sep=args.word_sep, model_params=params,
+                             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, random_state=args.seed,
+                             verbose=args.progress)
+    aligner._check_params()
+    corpus = load_speech_corpus(args.corpus, split=args.split, **opts)
+    t0 = time.perf_counter()
+    aligner.fit(corpus)
+    if args.kind == "hmm":
+        summary = "flat start, Viterbi + Baum-Welch"
+    else:
+        summary = (f"final loss {aligner.history_[-1]:.3f}; shifts start {aligner.start_shift_ or 0:+.3f} s "
+                   f"end {aligner.end_shift_ or 0:+.3f} s")
     seconds = time.perf_counter() - t0
     out = aligner.save(args.output)
     print(
@@ -51,17 +52,41 @@ def cmd_train_aligner(args) -> int:
 
 
 def cmd_align(args) -> int:
-    """Align one audio file to its transcript and write TextGrid / CTM / JSON (any saved aligner class)."""
-    from ..corpora.speech import normalize_transcript
-    from .compare import load_aligner
+    """Align one recording (AUDIO TRANSCRIPT -o FILE) or a whole folder (CORPUS_DIR -o OUT_DIR)."""
+    from ..userio import check_output_file, check_report_folder, read_text
+    from .folder import _load_aligner, _normalized, align_folder
 
-    aligner = load_aligner(args.model)
-    tpath = Path(args.transcript)
-    text = tpath.read_text(encoding="utf-8") if tpath.is_file() else args.transcript
-    result = aligner.align(args.audio, normalize_transcript(text))
-    result.write(args.output, utt_id=Path(args.audio).stem)
-    print(f"{len(result.words)} words aligned by {type(aligner).__name__} (mean confidence {result.score:.3f}) "
+    source = Path(args.inputs[0])
+    model = args.model or "english"
+    if source.is_dir():
+        if len(args.inputs) > 1:
+            raise InputError(f"{str(source)!r} is a folder: align it with `seqtag align {source} -o OUT_DIR` "
+                             f"(the transcripts are the .lab/.txt files next to the audio)")
+        check_report_folder(args.output, "-o")
+        aligner = _load_aligner(model) if args.jobs == 1 else model
+        items = align_folder(aligner, source, args.output, fmt=args.format, jobs=args.jobs, progress=not args.quiet)
+        failed = [i for i in items if i.status == "failed"]
+        warned = [i for i in items if i.status == "warning"]
+        seconds = sum(i.seconds for i in items)
+        print(f"aligned {len(items) - len(failed)} of {len(items)} recordings ({seconds:.0f} s of audio) -> "
+              f"{args.output}")
+        for i in warned:
+            print(f"  warning  {i.audio}: {i.message}")
+        for i in failed:
+            print(f"  failed   {i.audio}: {i.message}")
+        return 1 if failed else 0
+    if len(args.inputs) != 2:
+        raise InputError("give AUDIO and TRANSCRIPT (a .txt/.lab file or the words in quotes), or a corpus folder")
+    check_output_file(args.output, "-o")
+    aligner = _load_aligner(model)
+    tpath = Path(args.inputs[1])
+    text = read_text(tpath, "transcript") if tpath.is_file() else args.inputs[1]
+    result = aligner.align(str(source), _normalized(aligner, text))
+    result.write(args.output, utt_id=source.stem)
+    print(f"{len(result.words)} words aligned by {type(aligner).__name__} (confidence {result.score:.2f}) "
           f"-> {args.output}")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
     return 0
 
 
@@ -73,10 +98,12 @@ def cmd_compare_aligners(args) -> int:
     """Train the chosen aligners on one training set, score them on one test set, print the table."""
     import pandas as pd
 
-    from .compare import compare_aligners, load_splits
-    from .compare_report import format_aligner_table, write_aligner_report
-    from .mfa_check import MFA_CAVEAT, default_mfa_dir
+    from ..userio import check_report_folder
+    from ..comparison import compare_aligners, format_aligner_table, load_splits, write_aligner_report
+    from ..comparison.mfa import MFA_CAVEAT, default_mfa_dir
 
+    if args.output:
+        check_report_folder(args.output, "-o")
     n_train, n_test = _SIZES.get(args.preset, _SIZES["quick"])
     train, test = load_splits(args.corpus, n_train=n_train if args.n_train is None else args.n_train,
                               n_test=n_test if args.n_test is None else args.n_test, seed=args.seed,
@@ -132,15 +159,21 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_train_aligner)
 
     p = subparsers.add_parser(
-        "align", help="force-align a transcript to audio",
-        description="Align AUDIO to TRANSCRIPT (a text file, or the text itself) with a trained aligner.",
+        "align", help="force-align transcripts to audio: one recording or a whole folder",
+        description="Align AUDIO to TRANSCRIPT (a text file, or the words in quotes) and write OUT (.TextGrid with "
+                    "words and phones tiers, .ctm or .json); or align every recording of CORPUS_DIR that has a "
+                    ".lab/.txt transcript of the same name, writing one file per recording under OUT_DIR. "
+                    "Without --model the pretrained US-English aligner is used (no training needed).",
     )
-    p.add_argument("audio", metavar="AUDIO", help="audio file (wav/flac/ogg)")
-    p.add_argument("transcript", metavar="TRANSCRIPT", help="transcript file (.txt/.lab) or the words in quotes")
-    p.add_argument("--model", required=True, help="folder of a saved aligner (CTC, HMM or attention)")
-    p.add_argument("-o", "--output", required=True, help="out.TextGrid, out.ctm or out.json")
+    p.add_argument("inputs", nargs="+", metavar="AUDIO TRANSCRIPT | CORPUS_DIR",
+                   help="an audio file (wav/flac/ogg) and its transcript, or a corpus folder")
+    p.add_argument("--model", help="a saved aligner folder, or 'english' (the default: pretrained US English)")
+    p.add_argument("-o", "--output", required=True, help="out.TextGrid / out.ctm / out.json, or OUT_DIR for a folder")
+    p.add_argument("--format", choices=["TextGrid", "ctm", "json"], default="TextGrid",
+                   help="folder mode: the output format (default TextGrid)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="folder mode: N processes (default 1)")
+    p.add_argument("--quiet", action="store_true", help="folder mode: no progress bar")
     p.set_defaults(func=cmd_align)
-
 
     p = subparsers.add_parser(
         "compare-aligners", help="train several forced aligners and score them on the same utterances",
@@ -149,8 +182,9 @@ def add_commands(subparsers) -> None:
     )
     p.add_argument("--corpus", required=True, help="synthetic, fsdd-strings, or a folder (with train/ and test/, "
                                                    "or split at random)")
-    p.add_argument("--aligners", default="hmm,ctc", help="comma-separated: hmm, ctc, attention, or saved aligner "
-                                                        "folders (default hmm,ctc)")
+    p.add_argument("--aligners", default="hmm,ctc,english",
+                   help="comma-separated: hmm, ctc, attention, english (pretrained, not trained here), or saved "
+                        "aligner folders (default hmm,ctc,english)")
     p.add_argument("--preset", choices=["quick", "full"], default="quick", help="aligner settings (default quick)")
     p.add_argument("--protocol", choices=["heldout", "mfa"], default="heldout",
                    help="mfa: the HMM also learns from the audio + transcripts it aligns (never their boundaries)")
