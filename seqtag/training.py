@@ -161,7 +161,7 @@ def fit_loop(
                 if clip_norm:
                     nn.utils.clip_grad_norm_(params, clip_norm)
                 opt.step()
-                if steps < total:  # OneCycleLR refuses steps past its end
+                if schedule != "onecycle" or steps < total:  # OneCycleLR refuses steps past its end
                     sched.step()
                 steps += 1
                 for k, v in parts.items():

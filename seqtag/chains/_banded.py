@@ -24,6 +24,7 @@ import numpy as np
 from numba import prange
 
 from .._numba import jit, pjit
+from ._dense import _lse_row as logsumexp
 
 NEG_INF = -np.inf
 #: Below this per-frame normaliser (or above _HUGE in the backward pass) the scaled pass
@@ -41,63 +42,34 @@ _HUGE = 1e100
 def _lr_alpha(emit_full, f0, T, smap, band, start, end, s0, K, alpha):
     """Forward pass of one utterance into ``alpha`` (T, K); returns the log-likelihood."""
     W = band.shape[1]
+    cand = np.empty(max(W, K))
     for k in range(K):
         alpha[0, k] = start[s0 + k] + emit_full[f0, smap[s0 + k]]
     for t in range(1, T):
         for k in range(K):
-            m = NEG_INF
-            dmax = min(W - 1, k)
-            for d in range(dmax + 1):
-                v = alpha[t - 1, k - d] + band[s0 + k - d, d]
-                if v > m:
-                    m = v
-            if m == NEG_INF:
-                alpha[t, k] = NEG_INF
-                continue
-            acc = 0.0
-            for d in range(dmax + 1):
-                v = alpha[t - 1, k - d] + band[s0 + k - d, d]
-                if v != NEG_INF:
-                    acc += math.exp(v - m)
-            alpha[t, k] = m + math.log(acc) + emit_full[f0 + t, smap[s0 + k]]
-    m = NEG_INF
+            n = min(W - 1, k) + 1
+            for d in range(n):
+                cand[d] = alpha[t - 1, k - d] + band[s0 + k - d, d]
+            v = logsumexp(cand[:n])
+            alpha[t, k] = v + emit_full[f0 + t, smap[s0 + k]] if v != NEG_INF else NEG_INF
     for k in range(K):
-        v = alpha[T - 1, k] + end[s0 + k]
-        if v > m:
-            m = v
-    if m == NEG_INF:
-        return NEG_INF
-    acc = 0.0
-    for k in range(K):
-        v = alpha[T - 1, k] + end[s0 + k]
-        if v != NEG_INF:
-            acc += math.exp(v - m)
-    return m + math.log(acc)
+        cand[k] = alpha[T - 1, k] + end[s0 + k]
+    return logsumexp(cand[:K])
 
 
 @jit
 def _lr_beta(emit_full, f0, T, smap, band, end, s0, K, beta):
     """Backward pass of one utterance into ``beta`` (T, K) (``beta[T-1] = end``)."""
     W = band.shape[1]
+    cand = np.empty(W)
     for k in range(K):
         beta[T - 1, k] = end[s0 + k]
     for t in range(T - 2, -1, -1):
         for k in range(K):
-            dmax = min(W - 1, K - 1 - k)
-            m = NEG_INF
-            for d in range(dmax + 1):
-                v = band[s0 + k, d] + emit_full[f0 + t + 1, smap[s0 + k + d]] + beta[t + 1, k + d]
-                if v > m:
-                    m = v
-            if m == NEG_INF:
-                beta[t, k] = NEG_INF
-                continue
-            acc = 0.0
-            for d in range(dmax + 1):
-                v = band[s0 + k, d] + emit_full[f0 + t + 1, smap[s0 + k + d]] + beta[t + 1, k + d]
-                if v != NEG_INF:
-                    acc += math.exp(v - m)
-            beta[t, k] = m + math.log(acc)
+            n = min(W - 1, K - 1 - k) + 1
+            for d in range(n):
+                cand[d] = band[s0 + k, d] + emit_full[f0 + t + 1, smap[s0 + k + d]] + beta[t + 1, k + d]
+            beta[t, k] = logsumexp(cand[:n])
 
 
 @jit

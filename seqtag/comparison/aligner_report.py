@@ -38,6 +38,8 @@ _SHOWN = [
     ("phone_f1_20ms", "phone F1@20ms", "{:.3f}"),
     ("phone_utts", "phone utts", "{}"),
     ("phone_skipped", "phone skipped", "{}"),
+    ("mfa_within_20ms", "real speech: ≤20 ms of MFA", "{:.1f} %"),
+    ("mfa_mean_ms", "real speech: mean diff from MFA ms", "{:.1f}"),
 ]
 _MFA_SHOWN = [
     ("trained_on", "trained on", "{}"),

@@ -272,7 +272,9 @@ def compare_aligners(
         the metrics) and, for ``word`` and ``phone``: ``*_boundaries``, ``*_mae_ms``,
         ``*_median_ms``, ``*_within_10ms``/``20ms``/``50ms`` (percent), ``*_f1_20ms``
         (boundary F1 at 20 ms, a fraction), ``phone_utts`` (utterances scored on
-        phones) and ``phone_skipped`` (with a reference phone tier but not scored).
+        phones) and ``phone_skipped`` (with a reference phone tier but not scored); with
+        ``mfa_dir``, ``mfa_within_20ms`` / ``mfa_within_50ms`` / ``mfa_mean_ms``: agreement with
+        MFA's word boundaries on those real recordings (all files pooled).
 
     Examples
     --------
@@ -322,6 +324,10 @@ def compare_aligners(
     if mfa_dir is not None:
         details.mfa = _mfa_all(models, runs, train, mfa_dir, protocol, progress)
         info["mfa_dir"] = Path(mfa_dir).name
+        pooled = details.mfa.xs("all", level="file")  # real speech, next to the test corpus' figures
+        for col, key in (("mfa_within_20ms", "within_20ms"), ("mfa_within_50ms", "within_50ms"),
+                         ("mfa_mean_ms", "mean_abs_ms")):
+            table[col] = pooled[key].reindex(table.index)
     return (table, details) if return_details else table
 
 

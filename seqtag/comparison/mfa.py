@@ -21,6 +21,7 @@ __all__ = ["MFA_CAVEAT", "default_mfa_dir", "matched_words", "mfa_agreement"]
 MFA_CAVEAT = ("The reference TextGrids of this folder are the Montreal Forced Aligner's own output (its "
               "pretrained English model), not hand labels: these numbers measure agreement with MFA, not accuracy.")
 _TOLERANCE = 0.02
+_EDGE = "\"'.,;:!?()[]{}<>«»“”‘’-–—…"
 
 
 def default_mfa_dir() -> Path | None:
@@ -100,7 +101,8 @@ def matched_words(ref: list, hyp: list) -> tuple[list, list]:
     """The words of two word tiers that match by label, in order (longest matching blocks).
 
     MFA's tier may differ from the transcript (``<unk>``, split words), so only the words
-    :class:`difflib.SequenceMatcher` pairs up are compared.
+    :class:`difflib.SequenceMatcher` pairs up are compared; labels are compared lower-cased
+    and without surrounding punctuation (an aligner keeps a transcript's words as written).
 
     Examples
     --------
@@ -110,7 +112,10 @@ def matched_words(ref: list, hyp: list) -> tuple[list, list]:
     >>> [w.label for w in r], [w.label for w in h]
     (['a', 'c'], ['a', 'c'])
     """
-    sm = difflib.SequenceMatcher(a=[w.label for w in ref], b=[w.label for w in hyp], autojunk=False)
+    def key(label: str) -> str:
+        return label.lower().strip(_EDGE) or label
+
+    sm = difflib.SequenceMatcher(a=[key(w.label) for w in ref], b=[key(w.label) for w in hyp], autojunk=False)
     r_m, h_m = [], []
     for blk in sm.get_matching_blocks():
         r_m += ref[blk.a:blk.a + blk.size]

@@ -12,7 +12,6 @@ for shuffling and word dropout).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,20 +138,6 @@ def predict_ids(net: nn.Module, data: Encoded, batch_size: int, device: torch.de
     return out
 
 
-def _schedule(kind: str, warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        if kind == "cosine":
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-        if kind == "linear":
-            return max(0.0, 1.0 - progress)
-        return 1.0  # constant
-
-    return factor
-
-
 def fit_network(
     net: nn.Module,
     train: Encoded,
@@ -207,58 +192,42 @@ def fit_network(
         without dev), ``seconds``, ``lr``.
     best_epoch : int
     """
-    from tqdm.auto import tqdm
+    from ..training import fit_loop
 
     gen = torch.Generator().manual_seed(seed)
     lengths = train.lengths
-    n_batches = math.ceil(len(train) / batch_size)
-    total = max(1, max_epochs * n_batches)
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(schedule, int(warmup * total), total))
     dev_gold = np.concatenate(dev.tags) if dev is not None and len(dev) else None
     if drop_prob is not None:
         drop_prob = drop_prob.cpu()
-    rows, best_acc, best_epoch, best_state, stale = [], -1.0, max_epochs, None, 0
-    bar = tqdm(range(1, max_epochs + 1), desc=desc, disable=not verbose, leave=False, unit="epoch")
-    for epoch in bar:
-        t0 = time.perf_counter()
-        net.train()
-        total_loss, n_tok = 0.0, 0
+    best = {"acc": -1.0, "epoch": max_epochs, "state": None, "stale": 0}
+
+    def batches(epoch):
         for idx in length_batches(lengths, batch_size, gen):
-            batch = make_batch(train, idx, device, drop_prob, gen)
-            loss = net.loss(batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_norm:
-                nn.utils.clip_grad_norm_(net.parameters(), clip_norm)
-            opt.step()
-            sched.step()
-            k = int(batch["mask"].sum())
-            total_loss += float(loss.detach()) * k
-            n_tok += k
-        acc = float("nan")
-        if dev_gold is not None:
-            pred = np.concatenate(predict_ids(net, dev, eval_batch_size, device))
-            acc = float((pred == dev_gold).mean())
-        rows.append({
-            "epoch": epoch,
-            "train_loss": total_loss / max(1, n_tok),
-            "dev_accuracy": acc,
-            "seconds": time.perf_counter() - t0,
-            "lr": opt.param_groups[0]["lr"],
-        })
-        bar.set_postfix(loss=f"{rows[-1]['train_loss']:.4f}", dev=f"{acc:.4f}")
+            yield make_batch(train, idx, device, drop_prob, gen)
+
+    def loss_fn(batch):
+        loss = net.loss(batch)
+        k = int(batch["mask"].sum())
+        return loss, {"loss_sum": float(loss.detach()) * k, "tokens": k}
+
+    def after_epoch(epoch, row) -> bool:
+        row["train_loss"] = row.pop("loss_sum") / max(1, row.pop("tokens"))
+        row["dev_accuracy"] = float("nan")
         if dev_gold is None:
-            continue
-        stale = 0 if acc > best_acc else stale + 1
-        if acc >= best_acc:  # on a tie keep the later (longer trained) weights
-            best_acc, best_epoch = acc, epoch
-            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-        if patience is not None and stale >= patience:
-            break
-    bar.close()
-    if best_state is not None:
-        net.load_state_dict(best_state)
+            return False
+        pred = np.concatenate(predict_ids(net, dev, eval_batch_size, device))
+        acc = row["dev_accuracy"] = float((pred == dev_gold).mean())
+        best["stale"] = 0 if acc > best["acc"] else best["stale"] + 1
+        if acc >= best["acc"]:  # on a tie keep the later (longer trained) weights
+            best.update(acc=acc, epoch=epoch, state={k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
+        return patience is not None and best["stale"] >= patience
+
+    rows = fit_loop(net, batches, loss_fn, epochs=max_epochs, steps_per_epoch=math.ceil(len(train) / batch_size),
+                    lr=lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule, warmup=warmup,
+                    after_epoch=after_epoch, verbose=verbose, desc=desc, divergence="lower lr")
+    best_epoch = best["epoch"]
+    if best["state"] is not None:
+        net.load_state_dict(best["state"])
     elif dev_gold is None:
         best_epoch = len(rows)
     net.eval()

@@ -24,6 +24,7 @@ import numpy as np
 from numba import prange
 
 from ..._numba import jit, pjit
+from ...chains.kernels import logsumexp
 
 NEG_INF = -np.inf
 
@@ -38,7 +39,6 @@ def _mix_logpdf(x, s, log_const, means, prec, comp):
     """Per-component log densities of frame ``x`` under state ``s`` into ``comp`` (M,); returns their lse."""
     M = means.shape[1]
     D = x.shape[0]
-    m_max = NEG_INF
     for m in range(M):
         c = log_const[s, m]
         if c == NEG_INF:
@@ -48,17 +48,8 @@ def _mix_logpdf(x, s, log_const, means, prec, comp):
         for d in range(D):
             diff = x[d] - means[s, m, d]
             q += prec[s, m, d] * diff * diff
-        v = c - 0.5 * q
-        comp[m] = v
-        if v > m_max:
-            m_max = v
-    if m_max == NEG_INF:
-        return NEG_INF
-    acc = 0.0
-    for m in range(M):
-        if comp[m] != NEG_INF:
-            acc += math.exp(comp[m] - m_max)
-    return m_max + math.log(acc)
+        comp[m] = c - 0.5 * q
+    return logsumexp(comp)
 
 
 @pjit
