@@ -105,7 +105,7 @@ def run_mfa(args) -> str:
         return "mfa: $SEQTAG_DATA/mfa_test_speech not found; skipped\n"
     utts = _mfa_utterances(folder)
     base = EnglishAligner()
-    rows, fails = [], []
+    rows = []
     systems = {"seqtag EnglishAligner": base}
     if not args.quick:
         from seqtag.comparison import strip_references

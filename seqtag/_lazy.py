@@ -6,18 +6,40 @@ import importlib
 from collections.abc import Callable
 
 
-def lazy_exports(package: str, names: dict[str, str], namespace: dict) -> tuple[Callable, Callable]:
-    """Build a package's ``__getattr__`` and ``__dir__`` from ``{public name: module}``.
+def parse_spec(spec: str, package: str) -> dict[str, str]:
+    """``{public name: module}`` from lines ``module: name name ...`` (a leading ``.`` is ``package``).
+
+    Examples
+    --------
+    >>> parse_spec('''
+    ...     .spans: TokenSpan merge_tokens
+    ...     seqtag.intervals: Interval
+    ... ''', "seqtag.align")
+    {'TokenSpan': 'seqtag.align.spans', 'merge_tokens': 'seqtag.align.spans', 'Interval': 'seqtag.intervals'}
+    """
+    names: dict[str, str] = {}
+    for line in spec.strip().splitlines():
+        module, _, listed = line.partition(":")
+        module = module.strip()
+        module = package + module if module.startswith(".") else module
+        for name in listed.split():
+            names[name] = module
+    return names
+
+
+def lazy_exports(package: str, namespace: dict, spec: str) -> tuple[Callable, Callable, list[str]]:
+    """A package's ``__getattr__``, ``__dir__`` and ``__all__`` from a spec of its public names.
 
     Parameters
     ----------
     package : str
-        The package's ``__name__`` (for error messages).
-    names : dict of str to str
-        Public name -> module that defines it.
+        The package's ``__name__``.
     namespace : dict
         The package's ``globals()``; a name is cached there after its first use.
+    spec : str
+        One line per module: ``module: name name ...`` (see :func:`parse_spec`).
     """
+    names = parse_spec(spec, package)
 
     def __getattr__(name: str):
         module = names.get(name)
@@ -30,4 +52,4 @@ def lazy_exports(package: str, names: dict[str, str], namespace: dict) -> tuple[
     def __dir__() -> list[str]:
         return sorted(set(names) | set(namespace.get("__all__", ())))
 
-    return __getattr__, __dir__
+    return __getattr__, __dir__, list(names)

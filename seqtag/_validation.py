@@ -107,3 +107,23 @@ def split_tagged(sents: Sequence[Sequence[tuple[str, str]]]) -> tuple[list[list[
         X.append(toks)
         y.append(tags)
     return X, y
+
+
+def store_params(estimator, values: dict) -> None:
+    """Store every constructor argument of ``estimator`` unchanged (the scikit-learn rule).
+
+    Call it as the whole body of ``__init__``: ``store_params(self, locals())``.
+
+    Examples
+    --------
+    >>> class Model:
+    ...     def __init__(self, order=2, beam=None):
+    ...         store_params(self, locals())
+    >>> vars(Model(3))
+    {'order': 3, 'beam': None}
+    """
+    import inspect
+
+    for name in inspect.signature(type(estimator).__init__).parameters:
+        if name != "self":
+            setattr(estimator, name, values[name])

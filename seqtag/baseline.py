@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from ._validation import store_params
 from .base import Tagger
 from .exceptions import InputError
 
@@ -67,8 +68,7 @@ class BaselineTagger(Tagger):
     """
 
     def __init__(self, max_suffix: int = 3, rare_count: int = 3):
-        self.max_suffix = max_suffix
-        self.rare_count = rare_count
+        store_params(self, locals())
 
     def _check_params(self) -> None:
         for name in ("max_suffix", "rare_count"):

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .exceptions import InputError, SeqtagError
-from .userio import check_output_file, check_report_folder, read_text
+from .userio import check_report_folder, read_text
 
 __all__ = ["main", "build_parser"]
 

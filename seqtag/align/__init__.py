@@ -18,41 +18,20 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY = {
-    "Aligner": "seqtag.align.aligners.base",
-    "AlignmentResult": "seqtag.align.result",
-    "CTCAligner": "seqtag.align.aligners.ctc",
-    "AttentionAligner": "seqtag.align.aligners.attention",
-    "HMMAligner": "seqtag.align.aligners.hmm_gmm",
-    "EnglishAligner": "seqtag.align.aligners.english",
-    "hmm_features": "seqtag.align.aligners.hmm_gmm",
-    "train_attention": "seqtag.align.aligners.attention",
-    "align_emissions": "seqtag.align.word_timing",
-    "word_timing": "seqtag.align.word_timing",
-    "refine_result": "seqtag.align.word_timing",
-    "monotonic_alignment": "seqtag.align.monotonic",
-    "path_bounds": "seqtag.align.monotonic",
-    "plot_alignment": "seqtag.align.plots",
-    "plot_alignments": "seqtag.align.plots",
-    "refine_word_boundaries": "seqtag.align.refine",
-    "Lexicon": "seqtag.align.lexicon",
-    "ctc_align": "seqtag.align.ctc",
-    "ctc_align_batch": "seqtag.align.ctc",
-    "ctc_band": "seqtag.align.ctc",
-    "read_ctm": "seqtag.align.formats",
-    "read_json": "seqtag.align.formats",
-    "read_textgrid": "seqtag.intervals",
-    "write_ctm": "seqtag.align.formats",
-    "write_json": "seqtag.align.formats",
-    "write_textgrid": "seqtag.align.formats",
-    "Interval": "seqtag.intervals",
-    "TokenSpan": "seqtag.align.spans",
-    "frames_to_seconds": "seqtag.align.spans",
-    "group_words": "seqtag.align.spans",
-    "merge_tokens": "seqtag.align.spans",
-    "spans_to_intervals": "seqtag.align.spans",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .aligners.base: Aligner
+    .result: AlignmentResult
+    .aligners.ctc: CTCAligner
+    .aligners.attention: AttentionAligner train_attention
+    .aligners.hmm_gmm: HMMAligner hmm_features
+    .aligners.english: EnglishAligner
+    .word_timing: align_emissions word_timing refine_result
+    .monotonic: monotonic_alignment path_bounds
+    .plots: plot_alignment plot_alignments
+    .refine: refine_word_boundaries
+    .lexicon: Lexicon
+    .ctc: ctc_align ctc_align_batch ctc_band
+    .formats: read_ctm read_json write_ctm write_json write_textgrid
+    seqtag.intervals: read_textgrid Interval
+    .spans: TokenSpan frames_to_seconds group_words merge_tokens spans_to_intervals
+""")

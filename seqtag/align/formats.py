@@ -10,7 +10,6 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import IO
 
 from ..exceptions import InputError

@@ -16,17 +16,8 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY = {
-    **{name: "seqtag.chains.dense" for name in (
-        "forward", "backward", "posteriors", "viterbi", "nbest_viterbi", "sample", "batch_forward",
-        "batch_posteriors", "batch_viterbi", "batch_expected_counts", "batch_log_likelihood", "viterbi_padded")},
-    "trigram_viterbi_batch": "seqtag.chains.trigram",
-    "trigram_posteriors_batch": "seqtag.chains.trigram",
-    **{name: "seqtag.chains.banded" for name in (
-        "band_to_dense", "lr_posteriors", "lr_viterbi", "batch_band_viterbi", "batch_band_posteriors",
-        "windowed_band_viterbi", "diagonal_windows")},
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .dense: forward backward posteriors viterbi nbest_viterbi sample batch_forward batch_posteriors batch_viterbi batch_expected_counts batch_log_likelihood viterbi_padded
+    .trigram: trigram_viterbi_batch trigram_posteriors_batch
+    .banded: band_to_dense lr_posteriors lr_viterbi batch_band_viterbi batch_band_posteriors windowed_band_viterbi diagonal_windows
+""")

@@ -73,6 +73,12 @@ def _lr_beta(emit_full, f0, T, smap, band, end, s0, K, beta):
 
 
 @jit
+def _utterance(frame_off, state_off, u):
+    """First frame, frames, first state and states of utterance ``u`` of a batch."""
+    return frame_off[u], frame_off[u + 1] - frame_off[u], state_off[u], state_off[u + 1] - state_off[u]
+
+
+@jit
 def _max_finite(a, lo, hi):
     m = NEG_INF
     for i in range(lo, hi):
@@ -168,10 +174,7 @@ def _batch_lr_posteriors(emit_full, frame_off, state_off, smap, band, start, end
     W = band.shape[1]
     want_gamma = gamma.shape[0] > 0
     for u in prange(frame_off.shape[0] - 1):
-        f0 = frame_off[u]
-        T = frame_off[u + 1] - f0
-        s0 = state_off[u]
-        K = state_off[u + 1] - s0
+        f0, T, s0, K = _utterance(frame_off, state_off, u)
         if T == 0:
             ll[u] = 0.0
             continue
@@ -227,10 +230,7 @@ def _batch_lr_viterbi(emit_full, frame_off, state_off, smap, band, start, end, p
     """
     W = band.shape[1]
     for u in prange(frame_off.shape[0] - 1):
-        f0 = frame_off[u]
-        T = frame_off[u + 1] - f0
-        s0 = state_off[u]
-        K = state_off[u + 1] - s0
+        f0, T, s0, K = _utterance(frame_off, state_off, u)
         if T == 0:
             score[u] = 0.0
             continue

@@ -59,6 +59,7 @@ def _fwd_log(start, trans_t, emit, end, o, T, la):
     K = start.shape[0]
     if T == 0:
         return 0.0
+    tmp = np.empty(K)
     for j in range(K):
         la[o, j] = start[j] + emit[o, j]
     for t in range(1, T):
@@ -69,59 +70,35 @@ def _fwd_log(start, trans_t, emit, end, o, T, la):
                 cur[j] = NEG_INF
                 continue
             row = trans_t[j]
-            m = NEG_INF
             for i in range(K):
-                v = prev[i] + row[i]
-                if v > m:
-                    m = v
-            if m == NEG_INF:
-                cur[j] = NEG_INF
-                continue
-            s = 0.0
-            for i in range(K):
-                s += math.exp(prev[i] + row[i] - m)
-            cur[j] = m + math.log(s) + emit[o + t, j]
+                tmp[i] = prev[i] + row[i]
+            v = _lse_row(tmp)
+            cur[j] = v + emit[o + t, j] if v != NEG_INF else NEG_INF
     last = la[o + T - 1]
-    m = NEG_INF
     for i in range(K):
-        v = last[i] + end[i]
-        if v > m:
-            m = v
-    if m == NEG_INF:
-        return NEG_INF
-    s = 0.0
-    for i in range(K):
-        s += math.exp(last[i] + end[i] - m)
-    return m + math.log(s)
+        tmp[i] = last[i] + end[i]
+    return _lse_row(tmp)
 
 
 @jit
 def _bwd_log(trans, emit, end, o, T, lb):
     """Backward pass in log space into ``lb[o:o+T]`` (``trans`` is [from, to])."""
-    K = trans.shape[0]
+    K = end.shape[0]
     if T == 0:
         return
-    for i in range(K):
-        lb[o + T - 1, i] = end[i]
+    for j in range(K):
+        lb[o + T - 1, j] = end[j]
     v = np.empty(K)
+    tmp = np.empty(K)
     for t in range(T - 2, -1, -1):
         for j in range(K):
             v[j] = emit[o + t + 1, j] + lb[o + t + 1, j]
         cur = lb[o + t]
         for i in range(K):
             row = trans[i]
-            m = NEG_INF
             for j in range(K):
-                x = row[j] + v[j]
-                if x > m:
-                    m = x
-            if m == NEG_INF:
-                cur[i] = NEG_INF
-                continue
-            s = 0.0
-            for j in range(K):
-                s += math.exp(row[j] + v[j] - m)
-            cur[i] = m + math.log(s)
+                tmp[j] = row[j] + v[j]
+            cur[i] = _lse_row(tmp)
 
 
 @pjit

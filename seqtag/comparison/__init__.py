@@ -15,21 +15,11 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY = {
-    "compare": "seqtag.comparison.taggers",
-    "ComparisonResult": "seqtag.comparison.taggers",
-    "learning_curve": "seqtag.comparison.taggers",
-    "write_report": "seqtag.comparison.tagger_report",
-    "format_table": "seqtag.comparison.tagger_report",
-    "compare_aligners": "seqtag.comparison.aligners",
-    "load_splits": "seqtag.comparison.aligners",
-    "strip_references": "seqtag.comparison.aligners",
-    "write_aligner_report": "seqtag.comparison.aligner_report",
-    "format_aligner_table": "seqtag.comparison.aligner_report",
-    "mfa_agreement": "seqtag.comparison.mfa",
-    "markdown_table": "seqtag.comparison._files",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .taggers: compare ComparisonResult learning_curve
+    .tagger_report: write_report format_table
+    .aligners: compare_aligners load_splits strip_references
+    .aligner_report: write_aligner_report format_aligner_table
+    .mfa: mfa_agreement
+    ._files: markdown_table
+""")

@@ -28,7 +28,7 @@ import numpy as np
 from ..intervals import Interval
 from ..exceptions import InputError
 from ._base import data_home, env_paths, not_found
-from .speech import SpeechCorpus, cached_utterance
+from .speech import SpeechCorpus, cached_corpus
 
 __all__ = ["load_fsdd_strings", "fsdd_root", "trim_silence", "DIGITS", "SPEAKERS"]
 
@@ -190,16 +190,11 @@ def load_fsdd_strings(
     recs = _recordings(root, split)
     base = Path(cache_dir) if cache_dir is not None else data_home() / "fsdd-strings"
     folder = base / f"{split}-s{seed}-v{vad_db:g}-g{_GEN_VERSION}"
-    folder.mkdir(parents=True, exist_ok=True)
-    utts = []
-    for i in range(int(n)):
-        uid = f"fsdd-{split}-{i:05d}"
 
-        def build(i=i):
-            audio, spk, words, meta = _build(i, split, recs, seed, vad_db)
-            doc = {"transcript": " ".join(w.label for w in words), "speaker": spk,
-                   "words": [[w.label, w.start, w.end] for w in words], "meta": meta}
-            return audio, 16000, doc
+    def build(i):
+        audio, spk, words, meta = _build(i, split, recs, seed, vad_db)
+        doc = {"transcript": " ".join(w.label for w in words), "speaker": spk,
+               "words": [[w.label, w.start, w.end] for w in words], "meta": meta}
+        return audio, 16000, doc
 
-        utts.append(cached_utterance(folder, uid, build))
-    return SpeechCorpus("fsdd-strings", split, utts)
+    return cached_corpus("fsdd-strings", split, folder, n, "fsdd", build)

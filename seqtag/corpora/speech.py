@@ -33,6 +33,7 @@ __all__ = [
     "read_speech_folder",
     "normalize_transcript",
     "AUDIO_EXTENSIONS",
+    "cached_corpus",
 ]
 
 #: Audio file extensions the folder reader looks for.
@@ -169,6 +170,16 @@ def cached_utterance(folder: Path, uid: str, build) -> Utterance:
         phones=None if phones is None else [Interval(*p) for p in phones], speaker=doc["speaker"], sr=doc["sr"],
         duration=doc["duration"], meta=doc["meta"],
     )
+
+
+def cached_corpus(name: str, split: str, folder: Path, n: int, prefix: str, build) -> SpeechCorpus:
+    """``n`` utterances ``{prefix}-{split}-{i:05d}`` cached in ``folder``, made by ``build(i)`` when missing.
+
+    ``build(i)`` returns what :func:`cached_utterance`'s ``build()`` does.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    utts = [cached_utterance(folder, f"{prefix}-{split}-{i:05d}", lambda i=i: build(i)) for i in range(int(n))]
+    return SpeechCorpus(name, split, utts)
 
 
 def _tier(tiers: dict, names: Sequence[str]) -> list[Interval] | None:

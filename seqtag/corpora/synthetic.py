@@ -47,7 +47,7 @@ from ..audio.espeak import EV_END, EV_MSG_TERMINATED, EV_PHONEME, EV_WORD, Espea
 from ..intervals import Interval
 from ..exceptions import CorpusNotFoundError, InputError
 from ._base import data_home
-from .speech import SpeechCorpus, cached_utterance, normalize_transcript
+from .speech import SpeechCorpus, cached_corpus, normalize_transcript
 
 __all__ = ["VOICES", "synthesize", "generate_synthetic", "load_synthetic", "sentence_pool", "clean_sentence"]
 
@@ -323,19 +323,14 @@ def generate_synthetic(
     pool = sentence_pool(split, texts)
     base = Path(cache_dir) if cache_dir is not None else data_home() / "synthetic"
     folder = base / f"{split}-{_config_key(split, seed, voices, pool, snr_db, sr)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    utts = []
-    for i in range(int(n)):
-        uid = f"syn-{split}-{i:05d}"
 
-        def build(i=i):
-            audio, text, words, phones, meta = _one(i, split, pool, voices, seed, snr_db, sr)
-            doc = {"transcript": text, "speaker": meta["voice"], "words": _iv_json(words),
-                   "phones": _iv_json(phones), "meta": meta}
-            return audio, sr, doc
+    def build(i):
+        audio, text, words, phones, meta = _one(i, split, pool, voices, seed, snr_db, sr)
+        doc = {"transcript": text, "speaker": meta["voice"], "words": _iv_json(words),
+               "phones": _iv_json(phones), "meta": meta}
+        return audio, sr, doc
 
-        utts.append(cached_utterance(folder, uid, build))
-    return SpeechCorpus("synthetic", split, utts)
+    return cached_corpus("synthetic", split, folder, n, "syn", build)
 
 
 def load_synthetic(split: str = "train", n: int = 200, **options) -> SpeechCorpus:

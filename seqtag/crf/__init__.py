@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY = {
-    "CRF": "seqtag.crf.layer",
-    "allowed_transitions": "seqtag.crf.constraints",
-    "CRFTagger": "seqtag.crf.tagger",
-}
-
-__all__ = list(_LAZY)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .layer: CRF
+    .constraints: allowed_transitions
+    .tagger: CRFTagger
+""")

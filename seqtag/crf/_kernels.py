@@ -55,13 +55,7 @@ def emission_scores(w, attr_ptr, feat_label, indptr, indices, data, K):
     N = indptr.shape[0] - 1
     E = np.empty((N, K))
     for t in prange(N):
-        for k in range(K):
-            E[t, k] = 0.0
-        for p in range(indptr[t], indptr[t + 1]):
-            a = indices[p]
-            v = data[p]
-            for f in range(attr_ptr[a], attr_ptr[a + 1]):
-                E[t, feat_label[f]] += w[f] * v
+        _emissions(w, attr_ptr, feat_label, indptr, indices, data, t, t + 1, E[t:])
     return E
 
 

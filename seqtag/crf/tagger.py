@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .._validation import store_params
 from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
 from ._kernels import emission_scores
@@ -106,16 +107,7 @@ class CRFTagger(MarginalsMixin, Tagger):
     def __init__(self, algorithm: str = "lbfgs", c1: float = 0.0, c2: float = 1.0, max_iter: int = 100,
                  tol: float = 1e-5, features: Any = None, feature_fn: Callable | None = None,
                  min_freq: int = 1, random_state: int | None = None, verbose: bool = False):
-        self.algorithm = algorithm
-        self.c1 = c1
-        self.c2 = c2
-        self.max_iter = max_iter
-        self.tol = tol
-        self.features = features
-        self.feature_fn = feature_fn
-        self.min_freq = min_freq
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     # ------------------------------------------------------------- training
     def _check_params(self) -> None:

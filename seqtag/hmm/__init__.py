@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-# public name -> module that defines it
-_LAZY = {
-    "CategoricalHMM": "seqtag.hmm.unsupervised",
-    "HMMTagger": "seqtag.hmm.tagger",
-}
-
-__all__ = list(_LAZY)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .unsupervised: CategoricalHMM
+    .tagger: HMMTagger
+""")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import store_params
 from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
 from ..chains.dense import batch_posteriors, batch_viterbi
@@ -148,13 +149,7 @@ class HMMTagger(MarginalsMixin, Tagger):
         theta: float | None = 2.0,
         lowercase_initial: bool = True,
     ):
-        self.order = order
-        self.decode = decode
-        self.beam = beam
-        self.suffix_length = suffix_length
-        self.rare_threshold = rare_threshold
-        self.theta = theta
-        self.lowercase_initial = lowercase_initial
+        store_params(self, locals())
 
     # ------------------------------------------------------------ validation
     def _check_params(self) -> None:

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._validation import store_params
 from ..exceptions import InputError, NotFittedError
 from ..chains.dense import (
     batch_expected_counts,
@@ -150,14 +151,7 @@ class CategoricalHMM(BaseEstimator):
         random_state=None,
         verbose: bool = False,
     ):
-        self.n_states = n_states
-        self.n_iter = n_iter
-        self.tol = tol
-        self.pseudocount = pseudocount
-        self.n_init = n_init
-        self.init = init
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ checks
     def _check_hyper(self) -> None:
@@ -313,6 +307,11 @@ class CategoricalHMM(BaseEstimator):
             le_t = np.ascontiguousarray(np.log(self.emissionprob_).T)
         return ls, lt, self._log_emit(X, le_t), np.zeros(self.n_states), off
 
+    def _chains(self, fn, X, lengths):
+        """``fn`` (a batch function of :mod:`seqtag.chains.dense`) over the model's scores of ``X``."""
+        ls, lt, le, end, off = self._model(X, lengths)
+        return fn(ls, lt, le, np.diff(off), end)
+
     def score(self, X, lengths=None) -> float:
         """Total log-likelihood of the sequences.
 
@@ -325,13 +324,11 @@ class CategoricalHMM(BaseEstimator):
         -------
         float
         """
-        ls, lt, le, end, off = self._model(X, lengths)
-        return float(batch_log_likelihood(ls, lt, le, np.diff(off), end).sum())
+        return float(self._chains(batch_log_likelihood, X, lengths).sum())
 
     def score_samples(self, X, lengths=None) -> tuple[float, np.ndarray]:
         """Total log-likelihood and state posteriors (N, K)."""
-        ls, lt, le, end, off = self._model(X, lengths)
-        ll, post = batch_posteriors(ls, lt, le, np.diff(off), end)
+        ll, post = self._chains(batch_posteriors, X, lengths)
         return float(ll.sum()), post
 
     def predict_proba(self, X, lengths=None) -> np.ndarray:
@@ -340,8 +337,7 @@ class CategoricalHMM(BaseEstimator):
 
     def decode(self, X, lengths=None) -> tuple[float, np.ndarray]:
         """Viterbi: total log-probability of the best paths and the states (N,)."""
-        ls, lt, le, end, off = self._model(X, lengths)
-        paths, scores = batch_viterbi(ls, lt, le, np.diff(off), end)
+        paths, scores = self._chains(batch_viterbi, X, lengths)
         return float(scores.sum()), paths
 
     def predict(self, X, lengths=None) -> np.ndarray:

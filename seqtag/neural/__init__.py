@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY = {
-    "BiLSTMTagger": "seqtag.neural.bilstm",
-    "TransformerTagger": "seqtag.neural.transformer",
-    "NeuralTagger": "seqtag.neural.base",
-    "Vocab": "seqtag.neural.vocab",
-    "read_embeddings": "seqtag.neural.embeddings",
-}
-
-__all__ = list(_LAZY)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .bilstm: BiLSTMTagger
+    .transformer: TransformerTagger
+    .base: NeuralTagger
+    .vocab: Vocab
+    .embeddings: read_embeddings
+""")

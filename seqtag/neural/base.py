@@ -12,7 +12,6 @@ import copy
 import math
 import numbers
 from collections import Counter
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,7 +21,7 @@ from sklearn.utils import check_random_state
 
 from .._validation import check_tagged
 from ..base import MarginalsMixin, Tagger
-from ..exceptions import InputError, ModelFileError
+from ..exceptions import InputError
 from .embeddings import embedding_matrix, read_embeddings
 from .modules import TaggerNet
 from .train import Encoded, fit_network, predict_ids, resolve_device

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import store_params
 from ..exceptions import InputError
 from .base import NeuralTagger, _check_choice, _check_int
 from .modules import LearnedPositions, SinusoidalPositions, TaggerNet, TokenEncoder, make_head
@@ -149,38 +150,7 @@ patience, validation_fraction, random_state, device, verbose :
         device: str = "auto",
         verbose: bool = True,
     ) -> None:
-        self.d_model = d_model
-        self.nhead = nhead
-        self.num_layers = num_layers
-        self.dim_feedforward = dim_feedforward
-        self.positional = positional
-        self.max_len = max_len
-        self.word_dim = word_dim
-        self.char_encoder = char_encoder
-        self.char_dim = char_dim
-        self.char_hidden = char_hidden
-        self.dropout = dropout
-        self.embeddings_path = embeddings_path
-        self.min_count = min_count
-        self.word_dropout = word_dropout
-        self.max_word_len = max_word_len
-        self.feature_sep = feature_sep
-        self.feature_dim = feature_dim
-        self.head = head
-        self.constraints = constraints
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.predict_batch_size = predict_batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.warmup = warmup
-        self.schedule = schedule
-        self.clip_norm = clip_norm
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _check_arch(self) -> None:
         _check_int("d_model", self.d_model, 1)

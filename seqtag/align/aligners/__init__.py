@@ -11,16 +11,10 @@ from __future__ import annotations
 
 from ..._lazy import lazy_exports
 
-_LAZY = {
-    "Aligner": "seqtag.align.aligners.base",
-    "load_audio": "seqtag.align.aligners.base",
-    "HMMAligner": "seqtag.align.aligners.hmm_gmm",
-    "hmm_features": "seqtag.align.aligners.hmm_gmm",
-    "CTCAligner": "seqtag.align.aligners.ctc",
-    "AttentionAligner": "seqtag.align.aligners.attention",
-    "EnglishAligner": "seqtag.align.aligners.english",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .base: Aligner load_audio
+    .hmm_gmm: HMMAligner hmm_features
+    .ctc: CTCAligner
+    .attention: AttentionAligner
+    .english: EnglishAligner
+""")

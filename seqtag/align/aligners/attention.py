@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import store_params
 from ...exceptions import InputError
 from ..monotonic import monotonic_alignment, path_bounds
 from ..result import AlignmentResult
@@ -285,26 +286,7 @@ class AttentionAligner(NeuralAligner):
                  eos_row: bool = True, refine: str | None = "energy", epochs: int = 40, batch_size: int = 8,
                  lr: float = 3e-3, speed_perturb: list | None = None, calibrate: bool = True,
                  random_state: int = 0, verbose: bool = False):
-        self.units = units
-        self.word_sep = word_sep
-        self.model_params = model_params
-        self.feature_config = feature_config
-        self.start_shift = start_shift
-        self.end_shift = end_shift
-        self.ctc_weight = ctc_weight
-        self.ctc_warmup = ctc_warmup
-        self.guide_weight = guide_weight
-        self.pause_threshold = pause_threshold
-        self.ctc_prior = ctc_prior
-        self.eos_row = eos_row
-        self.refine = refine
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.speed_perturb = speed_perturb
-        self.calibrate = calibrate
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import store_params
 from ..result import AlignmentResult
 from ..word_timing import align_emissions, refine_result
 from .neural import NeuralAligner
@@ -76,19 +77,7 @@ class CTCAligner(NeuralAligner):
                  end_shift: float | None = None, refine: str | None = "energy", epochs: int = 30,
                  batch_size: int = 4, lr: float = 2e-3, calibrate: bool = True, random_state: int = 0,
                  verbose: bool = False):
-        self.units = units
-        self.word_sep = word_sep
-        self.model_params = model_params
-        self.feature_config = feature_config
-        self.start_shift = start_shift
-        self.end_shift = end_shift
-        self.refine = refine
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.calibrate = calibrate
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     def emissions(self, audio, sr: int | None = None) -> np.ndarray:
         """Log probabilities ``(frames, classes)`` of an audio path or array."""

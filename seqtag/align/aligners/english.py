@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import store_params
 from ...exceptions import InputError, ModelFileError
 from ...intervals import Interval
 from ..result import AlignmentResult
@@ -160,18 +161,7 @@ class EnglishAligner(Aligner):
                  g2p: bool = True, fillers: str = "noise", sil_prob: float = 0.5, topn: int = 4,
                  max_cells: int = 40_000_000, band_s: float = 30.0, adapt_tau: float = 10.0,
                  adapt_iter: int = 2, min_confidence: float = 0.3):
-        self.model = model
-        self.dictionary = dictionary
-        self.lexicon = lexicon
-        self.g2p = g2p
-        self.fillers = fillers
-        self.sil_prob = sil_prob
-        self.topn = topn
-        self.max_cells = max_cells
-        self.band_s = band_s
-        self.adapt_tau = adapt_tau
-        self.adapt_iter = adapt_iter
-        self.min_confidence = min_confidence
+        store_params(self, locals())
 
     # ----------------------------------------------------------------- checks
     def _check_params(self) -> None:

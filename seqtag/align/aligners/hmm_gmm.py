@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import store_params
 from ...exceptions import InputError, ModelFileError
 from ...intervals import Interval
 from ..lexicon import SPOKEN_NOISE, Lexicon
@@ -201,16 +202,7 @@ class HMMAligner(Aligner):
     def __init__(self, max_components: int = 4, viterbi_iter: int = 4, em_iter: int = 3, var_floor: float = 0.01,
                  sil_prob: float = 0.5, g2p: bool = True, lexicon: dict | None = None, dither: float = 1.0,
                  sil_quantile: float = 0.15, verbose: bool = False):
-        self.max_components = max_components
-        self.viterbi_iter = viterbi_iter
-        self.em_iter = em_iter
-        self.var_floor = var_floor
-        self.sil_prob = sil_prob
-        self.g2p = g2p
-        self.lexicon = lexicon
-        self.dither = dither
-        self.sil_quantile = sil_quantile
-        self.verbose = verbose
+        store_params(self, locals())
 
     # --------------------------------------------------------------------- input
     def _check_params(self):

@@ -20,35 +20,15 @@ from __future__ import annotations
 
 from ..._lazy import lazy_exports
 
-_LAZY = {
-    "SphinxModel": "seqtag.align.sphinx.model",
-    "load_sphinx_model": "seqtag.align.sphinx.model",
-    "find_model_dir": "seqtag.align.sphinx.model",
-    "clear_sphinx_model_cache": "seqtag.align.sphinx.model",
-    "ModelDefinition": "seqtag.align.sphinx.mdef",
-    "read_mdef": "seqtag.align.sphinx.mdef",
-    "WPOS_NAMES": "seqtag.align.sphinx.mdef",
-    "GaussianCodebooks": "seqtag.align.sphinx.gauden",
-    "load_codebooks": "seqtag.align.sphinx.gauden",
-    "read_gauden": "seqtag.align.sphinx.gauden",
-    "read_sendump": "seqtag.align.sphinx.mixw",
-    "read_mixture_weights": "seqtag.align.sphinx.mixw",
-    "read_transition_matrices": "seqtag.align.sphinx.tmat",
-    "read_dictionary": "seqtag.align.sphinx.dictionary",
-    "read_noisedict": "seqtag.align.sphinx.dictionary",
-    "read_feat_params": "seqtag.align.sphinx.dictionary",
-    "FrontEndConfig": "seqtag.align.sphinx.frontend",
-    "sphinx_cepstra": "seqtag.align.sphinx.frontend",
-    "sphinx_features": "seqtag.align.sphinx.frontend",
-    "sphinx_frontend": "seqtag.align.sphinx.frontend",
-    "SenoneScorer": "seqtag.align.sphinx.scoring",
-    "AlignmentGraph": "seqtag.align.sphinx.graph",
-    "build_graph": "seqtag.align.sphinx.graph",
-    "S3Reader": "seqtag.align.sphinx.s3file",
-    "read_s3_file": "seqtag.align.sphinx.s3file",
-    "write_s3_file": "seqtag.align.sphinx.s3file",
-}
-
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
+    .model: SphinxModel load_sphinx_model find_model_dir clear_sphinx_model_cache
+    .mdef: ModelDefinition read_mdef WPOS_NAMES
+    .gauden: GaussianCodebooks load_codebooks read_gauden
+    .mixw: read_sendump read_mixture_weights
+    .tmat: read_transition_matrices
+    .dictionary: read_dictionary read_noisedict read_feat_params
+    .frontend: FrontEndConfig sphinx_cepstra sphinx_features sphinx_frontend
+    .scoring: SenoneScorer
+    .graph: AlignmentGraph build_graph
+    .s3file: S3Reader read_s3_file write_s3_file
+""")

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import prange
 
-from ..._numba import jit, pjit
+from ..._numba import pjit
 
 NEG_INF = -np.inf
 

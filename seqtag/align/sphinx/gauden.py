@@ -76,8 +76,29 @@ def read_gauden(path: str | os.PathLike, what: str = "Gaussian parameters") -> t
     return values, veclen.astype(np.int32)
 
 
+class CodebookShape:
+    """``n_mgau``, ``n_feat`` and ``n_density`` of anything holding ``means`` (n_mgau, n_feat, n_density, dim)."""
+
+    means: np.ndarray
+
+    @property
+    def n_mgau(self) -> int:
+        """Number of codebooks."""
+        return int(self.means.shape[0])
+
+    @property
+    def n_feat(self) -> int:
+        """Number of feature streams."""
+        return int(self.means.shape[1])
+
+    @property
+    def n_density(self) -> int:
+        """Gaussians per codebook and stream."""
+        return int(self.means.shape[2])
+
+
 @dataclass(eq=False)
-class GaussianCodebooks:
+class GaussianCodebooks(CodebookShape):
     """Diagonal Gaussians of a Sphinx model, ready for scoring.
 
     The log density of frame stream ``x`` (natural log) under Gaussian
@@ -107,20 +128,6 @@ class GaussianCodebooks:
     varfloor: float
     n_floored: int
 
-    @property
-    def n_mgau(self) -> int:
-        """Number of codebooks."""
-        return int(self.means.shape[0])
-
-    @property
-    def n_feat(self) -> int:
-        """Number of feature streams."""
-        return int(self.means.shape[1])
-
-    @property
-    def n_density(self) -> int:
-        """Gaussians per codebook and stream."""
-        return int(self.means.shape[2])
 
 
 def load_codebooks(

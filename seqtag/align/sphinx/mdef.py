@@ -269,7 +269,7 @@ def _check_common(path, n_ci, n_phone, n_emit, n_ci_sen, n_sen, n_tmat) -> None:
 
 
 def _check_phones(path, m: ModelDefinition) -> None:
-    n_ci, n_phone = m.n_ci, m.base.size
+    n_ci = m.n_ci
     shapes = [a.shape for a in (m.base, m.lc, m.rc, m.wpos, m.ssid, m.tmat)]
     if m.sseq.ndim != 2 or m.sseq.shape[1] != m.n_emit_state or m.filler.shape != (n_ci,) or len(set(shapes)) != 1:
         _fail(path, "expected sseq (n_sseq, n_emit_state), filler (n_ci,) and phone arrays of one common length")

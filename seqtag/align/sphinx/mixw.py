@@ -208,12 +208,8 @@ def read_mixture_weights(path: str | os.PathLike, *, mixwfloor: float = MIXWFLOO
     for name, n in (("senones", n_sen), ("streams", n_feat), ("Gaussians", n_comp)):
         if n <= 0:
             r.fail(f"expected a positive number of {name}, found {n}")
-    total = n_sen * n_feat * n_comp
-    r.array_size("mixture-weight", total, f"{n_sen} senones x {n_feat} streams x {n_comp} Gaussians")
-    w = r.float32("mixture weights", total).reshape(n_sen, n_feat, n_comp).astype(np.float64)
-    r.finish()
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        r.fail("expected finite, non-negative weights")
+    w = r.nonnegative_array("mixture-weight", (n_sen, n_feat, n_comp),
+                            f"{n_sen} senones x {n_feat} streams x {n_comp} Gaussians")
     sums = w.sum(axis=-1, keepdims=True)
     w = np.where(sums > 0, w / np.where(sums > 0, sums, 1.0), w)
     w = np.maximum(w, mixwfloor)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...exceptions import ModelFileError
 from .dictionary import read_feat_params, read_noisedict
-from .gauden import VARFLOOR, load_codebooks
+from .gauden import VARFLOOR, CodebookShape, load_codebooks
 from .mdef import ModelDefinition, read_mdef
 from .mixw import MIXWFLOOR, read_mixture_weights, read_sendump
 from .tmat import TMATFLOOR, read_transition_matrices
@@ -39,7 +39,7 @@ _LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
-class SphinxModel:
+class SphinxModel(CodebookShape):
     """A Sphinx acoustic model: phones, Gaussian codebooks, mixture weights, transitions.
 
     All log values are natural logs; ``-inf`` marks impossible events.
@@ -98,20 +98,6 @@ class SphinxModel:
         """Number of senones."""
         return self.mdef.n_sen
 
-    @property
-    def n_mgau(self) -> int:
-        """Number of Gaussian codebooks."""
-        return int(self.means.shape[0])
-
-    @property
-    def n_feat(self) -> int:
-        """Number of feature streams."""
-        return int(self.means.shape[1])
-
-    @property
-    def n_density(self) -> int:
-        """Gaussians per codebook and stream."""
-        return int(self.means.shape[2])
 
 
 def _model_files_missing(folder: Path) -> list[str]:

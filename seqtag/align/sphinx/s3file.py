@@ -221,6 +221,19 @@ class S3Reader:
         """Read ``count`` bytes as ``uint8``."""
         return self._take("u1", count, name)
 
+    def nonnegative_array(self, name: str, dims: tuple[int, ...], shape: str) -> np.ndarray:
+        """The float32 array after its ``int32`` size, as float64 of shape ``dims``; the file ends there.
+
+        Raises :class:`ModelFileError` unless the values are finite and non-negative.
+        """
+        total = int(np.prod(dims))
+        self.array_size(name, total, shape)
+        out = self.float32(f"{name} values", total).reshape(dims).astype(np.float64)
+        self.finish()
+        if not np.all(np.isfinite(out)) or np.any(out < 0):
+            self.fail(f"expected finite, non-negative {name} values")
+        return out
+
     def array_size(self, name: str, expected: int, shape: str) -> None:
         """Read the ``int32`` element count that precedes an array and check it.
 

@@ -64,12 +64,7 @@ def read_transition_matrices(path: str | os.PathLike, *, tmatfloor: float = TMAT
         r.fail(f"expected 1 to 32766 transition matrices, found {n_tmat}")
     if not 0 < n_src < 256 or n_dst != n_src + 1:
         r.fail(f"expected n emitting states and n + 1 target states (the exit), found {n_src} and {n_dst}")
-    total = n_tmat * n_src * n_dst
-    r.array_size("transition", total, f"{n_tmat} matrices x {n_src} x {n_dst}")
-    tp = r.float32("transition values", total).reshape(n_tmat, n_src, n_dst).astype(np.float64)
-    r.finish()
-    if not np.all(np.isfinite(tp)) or np.any(tp < 0):
-        r.fail("expected finite, non-negative transition counts")
+    tp = r.nonnegative_array("transition", (n_tmat, n_src, n_dst), f"{n_tmat} matrices x {n_src} x {n_dst}")
     sums = tp.sum(axis=-1, keepdims=True)
     if np.any(sums <= 0):
         t, i = np.argwhere(sums[..., 0] <= 0)[0]
