@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "hmm-aligner": ("HMM (GMM-HMM) aligner: word boundaries", ["bench_hmm_aligner.py"]),
     "attention-aligner": ("Attention aligner vs CTC aligner: word boundaries", ["bench_attention_aligner.py"]),
     "aligners": ("Three aligners on the same utterances", ["bench_aligners.py"]),
+    "english-aligner": ("Pretrained English aligner vs PocketSphinx", ["bench_english_aligner.py"]),
     "scaling": ("Scaling out on Dask: tokens/s, 1 process vs 1 and 2 workers", ["bench_scaling.py"]),
     "compare": ("seqtag compare, full preset, PTB sample: every tagger on one split",
                 ["bench_compare.py", "--threads", "1"]),

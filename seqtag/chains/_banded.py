@@ -280,9 +280,10 @@ def _window_viterbi_chunk(emit, col, band, start, t0, lo, hi, alpha, nxt, bp, bp
     the column of every chain state (read only inside the windows). Frame ``t`` may only
     be in states ``[lo[t], hi[t])`` (both non-decreasing). ``alpha`` (K,) holds the
     scores after frame ``t0 - 1`` and is ``-inf`` outside that frame's window; on return
-    it holds the scores after the chunk. ``bp`` receives, at ``bp_off[t] + k - lo[t]``,
-    the jump ``d`` of the best predecessor ``k - d`` of state ``k`` at frame ``t``. Ties
-    go to the longest jump (the lowest predecessor), as in :func:`_batch_lr_viterbi`.
+    it holds the scores after the chunk. The jump ``d < 16`` to the best predecessor
+    ``k - d`` of state ``k`` at frame ``t`` is packed into ``bp`` (uint8, two per byte) at
+    nibble ``bp_off[t] + k - lo[t]``. Ties go to the longest jump (the lowest
+    predecessor), as in :func:`_batch_lr_viterbi`.
     """
     W = band.shape[1]
     for i in range(emit.shape[0]):
@@ -294,7 +295,7 @@ def _window_viterbi_chunk(emit, col, band, start, t0, lo, hi, alpha, nxt, bp, bp
             for k in range(lt, ht):
                 s = start[k]
                 nxt[k] = s + emit[i, col[k]] if s != NEG_INF else NEG_INF
-                bp[o + k - lt] = 0
+                _put_nibble(bp, o + k - lt, 0)
         else:
             pl = lo[t - 1]
             for k in range(lt, ht):
@@ -306,11 +307,20 @@ def _window_viterbi_chunk(emit, col, band, start, t0, lo, hi, alpha, nxt, bp, bp
                         best = v
                         arg = d
                 nxt[k] = best + emit[i, col[k]] if best != NEG_INF else NEG_INF
-                bp[o + k - lt] = arg
+                _put_nibble(bp, o + k - lt, arg)
             for k in range(pl, hi[t - 1]):
                 alpha[k] = NEG_INF
         for k in range(lt, ht):
             alpha[k] = nxt[k]
+
+
+@jit
+def _put_nibble(bp, n, value):
+    byte = n >> 1
+    if n & 1:
+        bp[byte] = (bp[byte] & 0x0F) | (value << 4)
+    else:
+        bp[byte] = (bp[byte] & 0xF0) | value
 
 
 @jit
@@ -319,4 +329,5 @@ def _window_backtrace(bp, bp_off, lo, k_end, path):
     k = k_end
     for t in range(path.shape[0] - 1, -1, -1):
         path[t] = k
-        k -= bp[bp_off[t] + k - lo[t]]
+        n = bp_off[t] + k - lo[t]
+        k -= (bp[n >> 1] >> (4 * (n & 1))) & 0x0F

@@ -258,12 +258,12 @@ def windowed_band_viterbi(band, log_start, log_end, emission_ids, emissions, lo,
     Exact within the windows: with ``lo = 0`` and ``hi = K`` at every frame this is the
     Viterbi path of :func:`lr_viterbi`. Emissions are asked for chunk by chunk, only for
     the states the chunk's windows can visit, so an hour of audio never needs its whole
-    ``(frames, states)`` emission matrix; memory is one byte per (frame, window state).
+    ``(frames, states)`` emission matrix; memory is half a byte per (frame, window state).
 
     Parameters
     ----------
     band : array (K, W)
-        ``band[k, d]``: log score of ``k -> k + d``.
+        ``band[k, d]``: log score of ``k -> k + d``; ``W <= 16``.
     log_start, log_end : array (K,)
     emission_ids : array (K,) of int
         Which emission (e.g. an acoustic model's senone) each chain state uses.
@@ -294,8 +294,8 @@ def windowed_band_viterbi(band, log_start, log_end, emission_ids, emissions, lo,
     """
     b = _scores(band, "band", 2)
     K, W = b.shape
-    if W > 127:
-        raise InputError(f"band width W must be <= 127 (jumps are stored as int8), got {W}")
+    if W > 16:
+        raise InputError(f"band width W must be <= 16 here (jumps are stored in 4 bits), got {W}")
     start = _scores(log_start, "log_start", 1)
     end = _scores(log_end, "log_end", 1)
     ids = np.ascontiguousarray(emission_ids, dtype=np.int64)
@@ -310,7 +310,7 @@ def windowed_band_viterbi(band, log_start, log_end, emission_ids, emissions, lo,
         raise InputError("windows must be non-empty, inside [0, K) and non-decreasing")
     bp_off = np.zeros(T + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=bp_off[1:])
-    bp = np.empty(int(bp_off[-1]), dtype=np.int8)
+    bp = np.zeros((int(bp_off[-1]) + 1) // 2, dtype=np.uint8)
     alpha = np.full(K, -np.inf)
     nxt = np.full(K, -np.inf)
     col = np.zeros(K, dtype=np.int64)

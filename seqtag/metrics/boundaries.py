@@ -24,7 +24,7 @@ from ..intervals import Interval
 
 __all__ = ["boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report"]
 
-_EPS = 1e-9  # seconds: absorbs float noise in "within tolerance"
+_EPS = 1e-6  # seconds: absorbs float noise and the microsecond rounding of interval times in "within tolerance"
 
 
 def _check(intervals, name: str) -> list[Interval]:

@@ -299,7 +299,7 @@ def _tables(cfg: FrontEndConfig):
 
 
 def _samples(audio, sr, cfg: FrontEndConfig) -> np.ndarray:
-    """Validated audio as float64 values of 16-bit samples."""
+    """Validated audio as the values of 16-bit samples, in float32 (they are integers: exact)."""
     if type(audio).__module__.startswith("torch"):
         audio = audio.detach().cpu().numpy()
     x = np.asarray(audio)
@@ -318,12 +318,16 @@ def _samples(audio, sr, cfg: FrontEndConfig) -> np.ndarray:
         if peak > 1.0:
             raise InputError(f"float audio must lie in [-1, 1] (16-bit PCM scaled by 1/32768), got max |x| = "
                              f"{peak:.4g}; clip it, or pass 16-bit values as an np.int16 array")
-        return np.clip(np.round(x.astype(np.float64) * 32768.0), -32768.0, 32767.0)
+        out = np.empty(x.size, dtype=np.float32)
+        for a in range(0, x.size, 1 << 20):  # in blocks: an hour of audio needs no float64 copy
+            out[a : a + (1 << 20)] = np.clip(np.round(x[a : a + (1 << 20)].astype(np.float64) * 32768.0),
+                                             -32768.0, 32767.0)
+        return out
     if x.dtype.kind in "iu":
         if x.dtype != np.int16 and (x.min() < -32768 or x.max() > 32767):
             raise InputError(f"integer audio must hold 16-bit samples, got values in [{x.min()}, {x.max()}]; "
                              "rescale to [-32768, 32767]")
-        return x.astype(np.float64)
+        return x.astype(np.float32)
     raise InputError(f"audio must be float in [-1, 1] or int16, got dtype {x.dtype}")
 
 
@@ -418,21 +422,26 @@ def sphinx_cepstra(audio, sr: int, config: FrontEndConfig | None = None) -> np.n
     _, _, window, (cosine, lifter, bins) = _tables(cfg)
     size, shift, nfft = cfg.frame_size, cfg.frame_shift, cfg.fft_size
     n_full = 1 + (x.size - size) // shift if x.size >= size else 0
-    y = np.zeros(n_full * shift + size)  # pre-emphasised signal, zero padded after the last sample
-    y[: x.size] = x
-    if cfg.alpha != 0:
-        y[1 : x.size] -= x[:-1] * np.float64(_F32(cfg.alpha))
-    frames = np.lib.stride_tricks.sliding_window_view(y, size)[::shift]
+    n_frames = n_full + 1  # and one more frame with the samples left, zero padded
+    alpha = np.float64(_F32(cfg.alpha))
     lo, hi, w = bins
-    mel = np.empty((frames.shape[0], cfg.nfilt))
+    mel = np.empty((n_frames, cfg.nfilt))
     buf = np.zeros((_CHUNK, nfft))  # windowed frames, zero padded to the FFT size
-    for s in range(0, frames.shape[0], _CHUNK):
-        f, b = frames[s : s + _CHUNK], buf[: min(_CHUNK, frames.shape[0] - s)]
+    for s in range(0, n_frames, _CHUNK):
+        e = min(n_frames, s + _CHUNK)
+        a, b = s * shift, (e - 1) * shift + size  # the samples of frames s .. e - 1
+        y = np.zeros(b - a)  # pre-emphasised (float64, as PocketSphinx), zero padded after the last sample
+        m = max(0, min(b, x.size) - a)
+        y[:m] = x[a : a + m]
+        if alpha != 0 and m:
+            y[int(a == 0) : m] -= x[max(a - 1, 0) : a + m - 1] * alpha
+        f = np.lib.stride_tricks.sliding_window_view(y, size)[::shift]
+        bb = buf[: e - s]
         if cfg.remove_dc:
             f = f - f.mean(axis=1, keepdims=True)
-        np.multiply(f, window, out=b[:, :size])
-        spec = np.fft.rfft(b, axis=1)[:, lo:hi]
-        mel[s : s + _CHUNK] = (spec.real**2 + spec.imag**2) @ w
+        np.multiply(f, window, out=bb[:, :size])
+        spec = np.fft.rfft(bb, axis=1)[:, lo:hi]
+        mel[s:e] = (spec.real**2 + spec.imag**2) @ w
     if cfg.remove_noise:
         _remove_noise(mel)
     cep = _dct(np.log(mel + LOG_FLOOR), cfg, cosine)
