@@ -273,19 +273,21 @@ def _batch_lr_viterbi(emit_full, frame_off, state_off, smap, band, start, end, p
 
 
 @jit
-def _window_viterbi_chunk(emit, col, band, start, t0, lo, hi, alpha, nxt, bp, bp_off):
+def _window_viterbi_chunk(emit, col, band_t, start, t0, lo, hi, alpha, nxt, arg, bp, bp_off):
     """Advance the Viterbi recursion over frames ``t0 .. t0 + len(emit) - 1``.
 
     ``emit`` (Tc, C) holds the chunk's log emission scores of C emission ids, ``col`` (K,)
-    the column of every chain state (read only inside the windows). Frame ``t`` may only
-    be in states ``[lo[t], hi[t])`` (both non-decreasing). ``alpha`` (K,) holds the
-    scores after frame ``t0 - 1`` and is ``-inf`` outside that frame's window; on return
-    it holds the scores after the chunk. The jump ``d < 16`` to the best predecessor
-    ``k - d`` of state ``k`` at frame ``t`` is packed into ``bp`` (uint8, two per byte) at
-    nibble ``bp_off[t] + k - lo[t]``. Ties go to the longest jump (the lowest
-    predecessor), as in :func:`_batch_lr_viterbi`.
+    the column of every chain state (read only inside the windows); ``band_t`` (W, K) is the
+    band transposed (``band_t[d, k] = log P(k -> k + d)``). Frame ``t`` may only be in
+    states ``[lo[t], hi[t])`` (both non-decreasing). ``alpha`` (K,) holds the scores after
+    frame ``t0 - 1`` and is ``-inf`` outside that frame's window; on return it holds the
+    scores after the chunk (``nxt`` and ``arg`` (K,) are work space). The jump ``d < 16`` to
+    the best predecessor ``k - d`` of state ``k`` at frame ``t`` is packed into ``bp``
+    (uint8, two per byte) at nibble ``bp_off[t] + k - lo[t]``. Ties go to the longest jump
+    (the lowest predecessor), as in :func:`_batch_lr_viterbi`. The jumps are the outer loop
+    so that the inner one, over states, is vectorised.
     """
-    W = band.shape[1]
+    W = band_t.shape[0]
     for i in range(emit.shape[0]):
         t = t0 + i
         lt = lo[t]
@@ -299,15 +301,19 @@ def _window_viterbi_chunk(emit, col, band, start, t0, lo, hi, alpha, nxt, bp, bp
         else:
             pl = lo[t - 1]
             for k in range(lt, ht):
-                best = NEG_INF
-                arg = 0
-                for d in range(min(W - 1, k - pl), -1, -1):
-                    v = alpha[k - d] + band[k - d, d]
-                    if v > best:
-                        best = v
-                        arg = d
-                nxt[k] = best + emit[i, col[k]] if best != NEG_INF else NEG_INF
-                _put_nibble(bp, o + k - lt, arg)
+                nxt[k] = NEG_INF
+                arg[k] = 0
+            for d in range(W - 1, -1, -1):
+                row = band_t[d]
+                for k in range(max(lt, pl + d), ht):
+                    v = alpha[k - d] + row[k - d]
+                    if v > nxt[k]:
+                        nxt[k] = v
+                        arg[k] = d
+            for k in range(lt, ht):
+                if nxt[k] != NEG_INF:
+                    nxt[k] += emit[i, col[k]]
+                _put_nibble(bp, o + k - lt, arg[k])
             for k in range(pl, hi[t - 1]):
                 alpha[k] = NEG_INF
         for k in range(lt, ht):

@@ -313,6 +313,8 @@ def windowed_band_viterbi(band, log_start, log_end, emission_ids, emissions, lo,
     bp = np.zeros((int(bp_off[-1]) + 1) // 2, dtype=np.uint8)
     alpha = np.full(K, -np.inf)
     nxt = np.full(K, -np.inf)
+    arg = np.zeros(K, dtype=np.int64)
+    band_t = np.ascontiguousarray(b.T)
     col = np.zeros(K, dtype=np.int64)
     for t0 in range(0, T, chunk):
         t1 = min(T, t0 + chunk)
@@ -323,7 +325,7 @@ def windowed_band_viterbi(band, log_start, log_end, emission_ids, emissions, lo,
         if em.shape != (t1 - t0, need.size) or np.isnan(em).any():
             raise InputError(f"emissions({t0}, {t1}, ids) must return a ({t1 - t0}, {need.size}) array without NaN, "
                              f"got shape {em.shape}")
-        _g._window_viterbi_chunk(em, col, b, start, t0, lo, hi, alpha, nxt, bp, bp_off)
+        _g._window_viterbi_chunk(em, col, band_t, start, t0, lo, hi, alpha, nxt, arg, bp, bp_off)
     k_lo, k_hi = int(lo[-1]), int(hi[-1])
     final = alpha[k_lo:k_hi] + end[k_lo:k_hi]
     best = int(np.argmax(final))

@@ -71,6 +71,7 @@ class _Frames:
     """The top-N Gaussians of an utterance's frames: computed once (short audio) or chunk by chunk (long)."""
 
     CHUNK = 2000
+    KEEP_FRAMES = 100_000
 
     def __init__(self, scorer, feats: np.ndarray, keep: bool):
         self.scorer = scorer
@@ -303,8 +304,9 @@ class EnglishAligner(Aligner):
         graph = build_graph(self.sphinx_model(), prons, free, self.sil_prob)
         feats = self.features(x)
         self._check_length(feats.shape[0], graph, tokens)
-        exact = feats.shape[0] * graph.n_states <= self.max_cells
-        return tokens, graph, _Frames(scorer or self._scorer(), feats, keep=exact)
+        # the top-N Gaussians take ~3 KB a frame: kept for up to ~17 minutes, recomputed beyond
+        keep = feats.shape[0] * graph.n_states <= self.max_cells or feats.shape[0] <= _Frames.KEEP_FRAMES
+        return tokens, graph, _Frames(scorer or self._scorer(), feats, keep=keep)
 
     def _align_one(self, x: np.ndarray, transcript: str) -> AlignmentResult:
         tokens, graph, frames = self._prepare(x, transcript)
@@ -361,7 +363,7 @@ class EnglishAligner(Aligner):
             for x, transcript, _ in items:
                 _, graph, frames = self._prepare(x, transcript, scorer)
                 T, K = len(frames), graph.n_states
-                if frames.top is not None:  # Baum-Welch: the 4 most likely senones of every frame
+                if T * K <= self.max_cells:  # Baum-Welch: the 4 most likely senones of every frame
                     need, col = np.unique(graph.senone, return_inverse=True)
                     ll, occ, _, _, _ = batch_band_posteriors(frames.scores(0, T, need), [0, T], [0, K], col,
                                                              graph.band, graph.log_start, graph.log_end)
