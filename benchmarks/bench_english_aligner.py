@@ -128,11 +128,14 @@ def run_mfa(args) -> str:
     rows.append({"aligner": "PocketSphinx 5.1.1 (own decoder, same model)", "convention": "frame start (its own)",
                  **_agreement(refs, ps_hyps)})
     per_file = []
-    for (u, r), h, p in zip(utts, hyps["seqtag EnglishAligner"], ps_hyps):
+    adapted = hyps.get("seqtag, MAP-adapted to the 5 recordings", [None] * len(utts))
+    for (u, r), h, ha, p in zip(utts, hyps["seqtag EnglishAligner"], adapted, ps_hyps):
         s, q = _agreement([r], [h], FRAME_START_SHIFT), _agreement([r], [p])
-        per_file.append({"file": u.id, "words": len(r), "seqtag ≤20 ms": s["within_20ms"],
-                         "seqtag mean ms": s["mean_ms"], "PocketSphinx ≤20 ms": q["within_20ms"],
-                         "PocketSphinx mean ms": q["mean_ms"]})
+        row = {"file": u.id, "words": len(r), "seqtag ≤20 ms": s["within_20ms"], "seqtag mean ms": s["mean_ms"]}
+        if ha is not None:
+            a = _agreement([r], [ha], FRAME_START_SHIFT)
+            row.update({"adapted ≤20 ms": a["within_20ms"], "adapted mean ms": a["mean_ms"]})
+        per_file.append({**row, "PocketSphinx ≤20 ms": q["within_20ms"], "PocketSphinx mean ms": q["mean_ms"]})
     out = [f"Agreement with MFA's word boundaries ({folder.name}: {sum(len(r) for r in refs)} MFA words, "
            f"matched by label; MFA's TextGrids are its own output, not hand labels)\n",
            markdown_table(rows, floatfmt=".1f"), "", "Per file, frame-start convention:", "",

@@ -58,6 +58,8 @@ def cmd_align(args) -> int:
 
     source = Path(args.inputs[0])
     model = args.model or "english"
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if source.is_dir():
         if len(args.inputs) > 1:
             raise InputError(f"{str(source)!r} is a folder: align it with `seqtag align {source} -o OUT_DIR` "
@@ -80,7 +82,11 @@ def cmd_align(args) -> int:
     check_output_file(args.output, "-o")
     aligner = _load_aligner(model)
     tpath = Path(args.inputs[1])
-    text = read_text(tpath, "transcript") if tpath.is_file() else args.inputs[1]
+    try:
+        is_file = tpath.is_file()
+    except OSError:  # a transcript longer than a file name can be
+        is_file = False
+    text = read_text(tpath, "transcript") if is_file else args.inputs[1]
     result = aligner.align(str(source), _normalized(aligner, text))
     result.write(args.output, utt_id=source.stem)
     print(f"{len(result.words)} words aligned by {type(aligner).__name__} (confidence {result.score:.2f}) "

@@ -11,6 +11,7 @@ loading the aligner once.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -175,7 +176,10 @@ def align_folder(aligner, corpus_dir: str | os.PathLike, out_dir: str | os.PathL
         if hasattr(aligner, "align"):
             raise InputError("with jobs > 1 pass the aligner as a name ('english') or a saved folder, "
                              "so that every process can load it")
-        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(aligner), 1)) as pool:
+        # spawn, not fork: numba's OpenMP pool is already running in this process
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(str(aligner), 1)) as pool:
             for item in pool.map(_one, jobs_list):
                 items.append(item)
                 bar.update()
