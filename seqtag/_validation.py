@@ -17,6 +17,11 @@ def _preview(value: object, limit: int = 60) -> str:
 def check_tokens(tokens: object, *, where: str = "sentence", what: str = "token") -> list[str]:
     """Return ``tokens`` as a new list of str, or raise :class:`InputError`.
 
+    The rule every tagger follows: a token (or tag) is a non-empty ``str``. An empty string
+    usually comes from ``line.split(" ")`` on doubled spaces; no tagger can give it a tag
+    that means anything, so it is rejected rather than dropped (dropping it would shift the
+    output against the input).
+
     Parameters
     ----------
     tokens : sequence of str
@@ -42,10 +47,16 @@ def check_tokens(tokens: object, *, where: str = "sentence", what: str = "token"
                 f"{where}[{j}] must be a str {what}, got {type(tok).__name__} {_preview(tok)}; "
                 f"convert {what}s to str before tagging"
             )
+        if not tok:
+            raise InputError(
+                f"{where}[{j}] is an empty string; every {what} must be a non-empty str "
+                f"(empty {what}s usually come from line.split(' ') on doubled spaces: "
+                f"use line.split() instead, or remove them)"
+            )
     return out
 
 
-def check_sentences(X: object, *, name: str = "X") -> list[list[str]]:
+def check_sentences(X: object, *, name: str = "X", what: str = "token") -> list[list[str]]:
     """Validate a batch of tokenized sentences and return a copy.
 
     Parameters
@@ -54,6 +65,8 @@ def check_sentences(X: object, *, name: str = "X") -> list[list[str]]:
         Sentences; an empty sentence is legal.
     name : str
         The argument's name for error messages.
+    what : str
+        How to name one item (``"token"`` or ``"tag"``).
 
     Returns
     -------
@@ -64,7 +77,7 @@ def check_sentences(X: object, *, name: str = "X") -> list[list[str]]:
             f"{name} must be a list of sentences (each a list of str tokens), "
             f"got {type(X).__name__} {_preview(X)}"
         )
-    return [check_tokens(s, where=f"{name}[{i}]") for i, s in enumerate(X)]
+    return [check_tokens(s, where=f"{name}[{i}]", what=what) for i, s in enumerate(X)]
 
 
 def check_tagged(X: object, y: object) -> tuple[list[list[str]], list[list[str]]]:
@@ -77,7 +90,7 @@ def check_tagged(X: object, y: object) -> tuple[list[list[str]], list[list[str]]
         length, or a token or tag is not a str.
     """
     Xs = check_sentences(X, name="X")
-    ys = check_sentences(y, name="y")
+    ys = check_sentences(y, name="y", what="tag")
     if len(Xs) != len(ys):
         raise InputError(
             f"X and y must hold the same number of sentences, got {len(Xs)} sentences "

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from nltk.tag.api import TaggerI
 from sklearn.base import BaseEstimator
 
 from ._validation import check_sentences, check_tagged, check_tokens
@@ -26,8 +27,11 @@ from .persistence import Persistent
 __all__ = ["Tagger", "MarginalsMixin"]
 
 
-class Tagger(Persistent, BaseEstimator):
-    """Base class of all taggers: scikit-learn ``fit/predict/score`` and NLTK ``tag``.
+class Tagger(Persistent, BaseEstimator, TaggerI):
+    """Base class of all taggers: scikit-learn ``fit/predict/score`` and NLTK's ``TaggerI``.
+
+    Every tagger is an ``nltk.tag.api.TaggerI``: ``tag``, ``tag_sents`` and NLTK's own
+    ``accuracy(gold)``, ``evaluate_per_tag``, ``confusion`` ... work on tagged sentences.
 
     Subclasses store their constructor arguments unchanged in ``__init__`` (the
     scikit-learn rule) and set learned attributes, ending in ``_``, in ``_fit``.

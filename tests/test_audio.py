@@ -102,6 +102,24 @@ def test_load_errors(tmp_path):
         load(bad)
 
 
+def test_truncated_wav_is_an_error_naming_both_lengths(tmp_path):
+    import soundfile as sf
+
+    full = tmp_path / "full.wav"
+    sf.write(full, np.zeros(1000, dtype=np.float32), 16000, subtype="PCM_16")
+    raw = full.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(raw[:-500])  # 250 of the 1000 samples are lost
+    with pytest.raises(InputError, match=r"truncated.*2000 bytes \(1000 samples, 0.062 s\).*only 1500 bytes \(750 samples"):
+        load(cut)
+    assert load(full)[0].shape == (1000,)
+    # a streaming recorder's placeholder size means "unknown length", not truncation
+    at = raw.index(b"data") + 4
+    stream = tmp_path / "stream.wav"
+    stream.write_bytes(raw[:at] + b"\xff\xff\xff\xff" + raw[at + 4 : -500])
+    assert load(stream)[0].shape == (750,)
+
+
 @pytest.mark.parametrize(
     "audio, kwargs, match",
     [
@@ -136,3 +154,21 @@ def test_matches_librosa():
         y=x, sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=40, htk=True, norm=None, pad_mode="reflect"
     )
     assert np.allclose(log_mel(x, SR, n_mels=40), np.log(np.maximum(ref.T, LOG_FLOOR)), atol=1e-3)
+
+
+def test_hamming_window_option():
+    import scipy.signal
+
+    from seqtag.audio import features
+    from seqtag.exceptions import InputError
+
+    x = np.random.default_rng(0).normal(size=16000)
+    hann, hamming = (features.log_mel(x, 16000, window=w) for w in ("hann", "hamming"))
+    assert hann.shape == hamming.shape and not np.allclose(hann, hamming)
+    np.testing.assert_allclose(features._window("hamming", 400, 512)[56:456],
+                               scipy.signal.get_window("hamming", 400, fftbins=True), atol=1e-12)
+    np.testing.assert_allclose(features._window("hann", 400, 512)[56:456],
+                               scipy.signal.get_window("hann", 400, fftbins=True), atol=1e-12)
+    assert features.mfcc(x, 16000, window="hamming").shape == (101, 13)
+    with pytest.raises(InputError, match="window must be one of hann, hamming"):
+        features.log_mel(x, 16000, window="kaiser")

@@ -98,6 +98,21 @@ def test_bad_input(factory, toy_data):
         tagger.tag("the dog runs")
 
 
+def test_empty_string_tokens_follow_one_rule(factory, toy_data):
+    """Every tagger rejects an empty token or tag, in fit and in predict, the same way."""
+    X, y = toy_data
+    tagger = factory()
+    with pytest.raises(InputError, match=r"X\[0\]\[1\] is an empty string; every token must"):
+        tagger.fit([["a", "", "c"]] + X, [["A", "B", "C"]] + y)
+    with pytest.raises(InputError, match=r"y\[0\]\[0\] is an empty string; every tag must"):
+        tagger.fit([["a"]] + X, [[""]] + y)
+    tagger.fit(X, y)
+    with pytest.raises(InputError, match=r"X\[1\]\[0\] is an empty string.*line.split\(\)"):
+        tagger.predict([X[0], [""]])
+    with pytest.raises(InputError, match=r"tokens\[2\] is an empty string"):
+        tagger.tag(["the", "dog", ""])
+
+
 def test_load_rejects_corrupt_and_foreign(factory, toy_data, tmp_path):
     tagger = factory().fit(*toy_data)
     path = tagger.save(tmp_path / "m")
@@ -129,3 +144,13 @@ def test_loading_a_classical_model_does_not_import_torch(toy_data, tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "hmm")], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_tagger_is_an_nltk_tagger(factory, toy_data):
+    from nltk.tag.api import TaggerI
+
+    X, y = toy_data
+    tagger = factory().fit(X, y)
+    assert isinstance(tagger, TaggerI)
+    gold = [list(zip(s, t)) for s, t in zip(X, y)]
+    assert tagger.accuracy(gold) == pytest.approx(tagger.score(X, y))

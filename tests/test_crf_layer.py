@@ -147,6 +147,38 @@ def test_all_minus_inf_is_minus_inf_without_nan_gradients():
         assert torch.isneginf(scores[0]).all() and (paths[0] == -1).all()
 
 
+def test_no_allowed_path_gives_inf_loss_not_nan():
+    """log Z = gold score = -inf: the loss is +inf (never NaN), for full and partial labels."""
+    crf = _crf(3)
+    em = torch.zeros(2, 3, 3, dtype=torch.float64)
+    em[0, 1] = -INF  # sequence 0 has no possible path at all
+    em.requires_grad_(True)
+    for tags in (torch.tensor([[0, 1, 2], [0, 1, 2]]), torch.tensor([[0, -100, 2], [0, 1, 2]])):
+        loss = crf(em, tags, reduction="none")
+        assert torch.isposinf(loss[0]) and torch.isfinite(loss[1])
+        assert torch.isposinf(crf(em, tags, reduction="mean"))
+        em.grad = None
+        loss.sum().backward()
+        assert torch.isfinite(em.grad).all() and (em.grad[0] == 0).all()
+
+
+@pytest.mark.parametrize("name", ["transitions", "start_transitions", "end_transitions"])
+@pytest.mark.parametrize("bad", [float("nan"), INF])
+def test_nan_or_inf_transition_scores_are_rejected(name, bad):
+    crf = _crf(3)
+    with torch.no_grad():
+        getattr(crf, name).view(-1)[1] = bad
+    em, tags = torch.zeros(1, 2, 3), torch.zeros(1, 2, dtype=torch.long)
+    where = r"\[0, 1\]" if name == "transitions" else r"\[1\]"
+    pattern = rf"CRF {name} contain NaN or \+inf \(first at {name}{where}\).*learning rate"
+    for call in (lambda: crf.decode(em), lambda: crf(em, tags), lambda: crf.marginals(em)):
+        with pytest.raises(InputError, match=pattern):
+            call()
+    with torch.no_grad():
+        getattr(crf, name).view(-1)[1] = -INF  # -inf forbids a transition: allowed
+    crf.decode(em)
+
+
 def test_empty_sequences_and_reductions():
     crf = _crf(3)
     em, mask = _batch(3, 4, 3, [0, 2, 4])

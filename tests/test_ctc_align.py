@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -255,3 +257,34 @@ def test_batch_with_window_equals_single():
     out = ctc_align_batch(lp, tg, [200, 150, 180], [40, 30, 35], window=41)
     for b, (T, L) in enumerate([(200, 40), (150, 30), (180, 35)]):
         assert (out[b][0] == ctc_align(lp[b, :T], tg[b, :L], window=41)[0]).all()
+
+
+def test_torchaudio_layout_and_bfloat16():
+    """(1, T, C) / (1, L) in, (1, T) out, as torchaudio.functional.forced_align; bfloat16 accepted."""
+    torch = pytest.importorskip("torch")
+    lp = torch.log_softmax(torch.randn(12, 5, generator=torch.Generator().manual_seed(0)), -1)
+    targets = torch.tensor([[1, 3, 3, 2]])
+    ref_path, ref_scores = ctc_align(lp, targets[0])
+    path, scores = ctc_align(lp[None], targets)
+    assert path.shape == scores.shape == (1, 12)
+    assert torch.equal(path[0], ref_path) and torch.equal(scores[0], ref_scores)
+    path16, scores16 = ctc_align(lp.to(torch.bfloat16), targets[0])
+    assert scores16.dtype == torch.float32 and path16.shape == (12,)
+    assert torch.equal(path16, ctc_align(lp.to(torch.bfloat16).float(), targets[0])[0])
+    out = ctc_align_batch(lp[None].to(torch.bfloat16), targets)
+    assert torch.equal(out[0][0], path16)
+
+
+def test_probabilities_warn_but_logits_do_not():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(10, 4))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    with pytest.warns(UserWarning, match=r"looks like probabilities.*np.log\(probs\)"):
+        ctc_align(probs, [1, 2])
+    with pytest.warns(UserWarning, match="looks like probabilities"):
+        ctc_align_batch(probs[None], np.array([[1, 2]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path_logits, _ = ctc_align(logits, [1, 2])  # a per-frame shift: the same best path
+        path_log, _ = ctc_align(np.log(probs), [1, 2])
+    assert path_logits.tolist() == path_log.tolist()

@@ -128,3 +128,65 @@ def test_paired_bootstrap():
     assert paired_bootstrap(gold, noisy, noisy, n_resamples=50).pvalue == 1.0
     # the same test with A and B swapped is symmetric
     assert paired_bootstrap(gold, noisy, good, n_resamples=300).pvalue < 0.01
+
+
+# ------------------------------------------------------------------------------ WER / CER
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _all_optimal_counts(ref, hyp):
+    """Every (S, D, I, H) of a minimal-cost alignment, by brute force over all alignments."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def go(i, j):
+        if i == len(ref) and j == len(hyp):
+            return {(0, 0, 0, 0, 0)}
+        out = set()
+        if i < len(ref) and j < len(hyp):
+            same = ref[i] == hyp[j]
+            out |= {(c + (not same), s + (not same), d, n, h + same) for c, s, d, n, h in go(i + 1, j + 1)}
+        if i < len(ref):
+            out |= {(c + 1, s, d + 1, n, h) for c, s, d, n, h in go(i + 1, j)}
+        if j < len(hyp):
+            out |= {(c + 1, s, d, n + 1, h) for c, s, d, n, h in go(i, j + 1)}
+        best = min(c for c, *_ in out)
+        return {x for x in out if x[0] == best}
+
+    return {x[1:] for x in go(0, 0)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from("abc"), min_size=0, max_size=6), st.lists(st.sampled_from("abc"), max_size=6))
+def test_edit_counts_are_those_of_a_minimal_alignment(ref, hyp):
+    from seqtag.metrics.asr import edit_counts
+
+    assert edit_counts(ref, hyp) in _all_optimal_counts(tuple(ref), tuple(hyp))
+
+
+def test_wer_and_cer_agree_with_jiwer():
+    jiwer = pytest.importorskip("jiwer")
+    from seqtag.metrics import cer, wer
+
+    rng = np.random.default_rng(0)
+    refs = [" ".join(rng.choice(list("abcd"), rng.integers(1, 9))) for _ in range(300)]
+    hyps = [" ".join(rng.choice(list("abcd"), rng.integers(0, 9))) for _ in range(300)]
+    ours, theirs = wer(refs, hyps), jiwer.process_words(refs, hyps)
+    assert ours.rate == pytest.approx(theirs.wer, abs=1e-12)
+    assert ours.substitutions + ours.deletions + ours.insertions == (
+        theirs.substitutions + theirs.deletions + theirs.insertions)
+    assert ours.reference_length == ours.hits + ours.substitutions + ours.deletions
+    assert cer(refs, hyps).rate == pytest.approx(jiwer.cer(refs, hyps), abs=1e-12)
+    one = wer("the cat sat on the mat", "the cat sat on the mat")
+    assert one.rate == 0 and one.hits == 6
+
+
+def test_wer_bad_input():
+    from seqtag.metrics import wer
+
+    with pytest.raises(InputError, match="as many texts"):
+        wer(["a", "b"], ["a"])
+    with pytest.raises(InputError, match="must be a str"):
+        wer([["a"]], ["a"])
+    assert np.isnan(wer("", "a b").rate)

@@ -31,6 +31,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, globals(), """
     .refine: refine_word_boundaries
     .lexicon: Lexicon
     .ctc: ctc_align ctc_align_batch ctc_band
+    .ctc_decode: ctc_collapse ctc_greedy_decode ctc_prefix_beam_search
     .formats: read_ctm read_json write_ctm write_json write_textgrid
     seqtag.intervals: read_textgrid Interval
     .spans: TokenSpan frames_to_seconds group_words merge_tokens spans_to_intervals

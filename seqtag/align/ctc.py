@@ -8,6 +8,7 @@ banded long-audio mode and an optional wildcard ("star") token.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,9 +23,19 @@ def _is_torch(x) -> bool:
     return type(x).__module__.startswith("torch")
 
 
+def _torch_to_numpy(x) -> np.ndarray:
+    """A tensor as numpy; float dtypes numpy lacks (bfloat16, float8) widen to float32 exactly."""
+    import torch
+
+    x = x.detach().cpu()
+    if x.is_floating_point() and x.dtype not in (torch.float16, torch.float32, torch.float64):
+        x = x.float()
+    return x.numpy()
+
+
 def _as_log_probs(log_probs, name: str = "log_probs", ndim: int = 2) -> np.ndarray:
     if _is_torch(log_probs):
-        log_probs = log_probs.detach().cpu().numpy()
+        log_probs = _torch_to_numpy(log_probs)
     arr = np.asarray(log_probs)
     if arr.ndim != ndim:
         shape = "(T, C)" if ndim == 2 else "(B, T, C)"
@@ -36,6 +47,25 @@ def _as_log_probs(log_probs, name: str = "log_probs", ndim: int = 2) -> np.ndarr
     if arr.shape[-1] == 0:
         raise InputError(f"{name} has no classes (last dimension is 0)")
     return np.ascontiguousarray(arr)
+
+
+def _warn_if_probabilities(lp: np.ndarray, name: str) -> None:
+    """Warn when ``lp`` looks like probabilities: Viterbi on them is not the best log path.
+
+    (Logits need no warning: every path uses one class per frame, so a per-frame
+    normaliser shifts all paths alike and the best path is the one of ``log_softmax``.)
+    """
+    if lp.shape[-1] < 2 or lp.size == 0 or lp.min() < 0 or lp.max() > 1:
+        return
+    head = lp.reshape(-1, lp.shape[-1])[:1000].sum(axis=-1, dtype=np.float64)
+    if np.allclose(head, 1.0, atol=1e-3):
+        warnings.warn(
+            f"{name} looks like probabilities (every value in [0, 1], rows sum to 1), but log "
+            f"probabilities are expected; pass np.log(probs) or log_softmax output, otherwise "
+            f"the alignment is not the most probable one",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _check_finite_rows(lp: np.ndarray, name: str) -> None:
@@ -52,7 +82,7 @@ def _check_finite_rows(lp: np.ndarray, name: str) -> None:
 
 def _as_targets(targets, n_classes: int, blank: int, star: int | None, name: str = "targets") -> np.ndarray:
     if _is_torch(targets):
-        targets = targets.detach().cpu().numpy()
+        targets = _torch_to_numpy(targets)
     arr = np.asarray(targets)
     if arr.ndim != 1:
         raise InputError(f"{name} must be a 1-D sequence of class indices, got shape {arr.shape}")
@@ -183,10 +213,13 @@ def ctc_align(
 
     Parameters
     ----------
-    log_probs : (T, C) numpy array or torch tensor
+    log_probs : (T, C) or (1, T, C) numpy array or torch tensor
         Per-frame log probabilities (e.g. ``log_softmax`` output); ``-inf`` is allowed,
-        NaN and ``+inf`` are not. Scores accumulate in float64 whatever the input dtype.
-    targets : (L,) int sequence
+        NaN and ``+inf`` are not. Any float dtype (bfloat16 and float16 included); scores
+        accumulate in float64. Logits give the same path; probabilities do not, and warn.
+        ``(1, T, C)`` is ``torchaudio.functional.forced_align``'s layout: the outputs then
+        keep the leading dimension, ``(1, T)``.
+    targets : (L,) or (1, L) int sequence
         Transcript as class indices; must not contain ``blank``. ``L = 0`` gives an
         all-blank path.
     blank : int, default 0
@@ -211,7 +244,12 @@ def ctc_align(
         Label of every frame (``blank``, a target value, or ``star``).
     frame_scores : (T,) float array or tensor
         ``log_probs[t, path[t]]`` (for star frames, the star emission score).
-        Same kind (numpy or torch) as ``log_probs``.
+        Same kind (numpy or torch) as ``log_probs``; float32 for bfloat16 input.
+
+    Warns
+    -----
+    UserWarning
+        If ``log_probs`` looks like probabilities (values in ``[0, 1]``, rows summing to 1).
 
     Raises
     ------
@@ -229,11 +267,17 @@ def ctc_align(
     [1, 0, 2]
     """
     torch_in = _is_torch(log_probs)
+    batch_of_one = getattr(log_probs, "ndim", None) == 3 and log_probs.shape[0] == 1
+    if batch_of_one:  # torchaudio.functional.forced_align's layout: (1, T, C) and (1, L)
+        log_probs = log_probs[0]
+        if getattr(targets, "ndim", 1) == 2 and len(targets) == 1:
+            targets = targets[0]
     lp = _as_log_probs(log_probs)
     T, C = lp.shape
     _check_blank_star(blank, star, C)
     tg = _as_targets(targets, C, blank, star)
     _check_finite_rows(lp, "log_probs")
+    _warn_if_probabilities(lp, "log_probs")
     ext, skip, labels, lo, hi, use_star = _prepare(lp, tg, blank, star, window)
     lpx = _star_log_probs(lp) if use_star else lp
     states = np.empty(T, dtype=np.int64)
@@ -241,11 +285,13 @@ def ctc_align(
     if not np.isfinite(score):
         _raise_no_path(window)
     path = labels[states]
-    frame_scores = lpx[np.arange(T), ext[states]]
+    frame_scores = np.ascontiguousarray(lpx[np.arange(T), ext[states]])
+    if batch_of_one:
+        path, frame_scores = path[None], frame_scores[None]
     if torch_in:
         import torch
 
-        return torch.from_numpy(path), torch.from_numpy(np.ascontiguousarray(frame_scores))
+        return torch.from_numpy(path), torch.from_numpy(frame_scores)
     return path, frame_scores
 
 
@@ -302,12 +348,13 @@ def ctc_align_batch(
     lp = _as_log_probs(log_probs, ndim=3)
     B, Tm, C = lp.shape
     _check_blank_star(blank, star, C)
-    tg_all = targets.detach().cpu().numpy() if _is_torch(targets) else np.asarray(targets)
+    tg_all = _torch_to_numpy(targets) if _is_torch(targets) else np.asarray(targets)
     if tg_all.ndim != 2 or tg_all.shape[0] != B:
         raise InputError(f"targets must have shape (B={B}, L), got {tg_all.shape}")
     in_len = _lengths(input_lengths, B, Tm, "input_lengths")
     tg_len = _lengths(target_lengths, B, tg_all.shape[1], "target_lengths")
     _check_finite_rows(lp, "log_probs")
+    _warn_if_probabilities(lp, "log_probs")
     use_star_any = star is not None and bool(np.any(tg_all == star))
     lpx = _star_log_probs(lp) if use_star_any else lp
     Sm = 2 * tg_all.shape[1] + 1

@@ -6,8 +6,9 @@ Conventions (the same as ``torchaudio.transforms.MelSpectrogram`` defaults):
   each side (reflection; zeros if the signal is too short to reflect), so frame
   ``t`` is centred on sample ``t * hop`` and a signal of ``n`` samples gives
   ``1 + n // hop`` frames (for even ``n_fft``);
-* periodic Hann window of ``win_length`` samples, zero-padded centrally to
-  ``n_fft`` (default: the next power of two >= ``win_length``);
+* periodic Hann window of ``win_length`` samples (``window="hamming"``: periodic
+  Hamming, ``0.54 - 0.46 cos``), zero-padded centrally to ``n_fft`` (default: the next
+  power of two >= ``win_length``);
 * power spectrum, **HTK mel scale** (``mel = 2595 log10(1 + f / 700)``),
   triangular filters without area normalisation (torchaudio ``mel_scale="htk",
   norm=None``; librosa ``htk=True, norm=None``);
@@ -24,11 +25,13 @@ import numpy as np
 
 from ..exceptions import InputError
 
-__all__ = ["log_mel", "mfcc", "deltas", "cmvn", "mel_filterbank", "n_frames", "LOG_FLOOR"]
+__all__ = ["log_mel", "mfcc", "deltas", "cmvn", "mel_filterbank", "n_frames", "LOG_FLOOR", "WINDOWS"]
 
 #: Energies are floored at this value before the log.
 LOG_FLOOR = 1e-10
 _CHUNK = 2048  # frames per FFT block (bounds memory for hour-long audio)
+#: Window shapes: ``a - (1 - a) cos(2 pi n / N)`` with these ``a`` (periodic windows).
+WINDOWS = {"hann": 0.5, "hamming": 0.54}
 
 
 def _hz_to_mel(f):
@@ -94,14 +97,23 @@ def _frame_params(sr, win_ms, hop_ms, n_fft):
     return win, hop, n_fft
 
 
-def _power_spectrum(x: np.ndarray, win: int, hop: int, n_fft: int) -> np.ndarray:
+def _window(name: str, win: int, n_fft: int) -> np.ndarray:
+    """A periodic window of ``win`` samples, zero-padded centrally to ``n_fft``."""
+    if name not in WINDOWS:
+        raise InputError(f"window must be one of {', '.join(WINDOWS)}, got {name!r}")
+    a = WINDOWS[name]
+    window = np.zeros(n_fft)
+    left = (n_fft - win) // 2
+    window[left : left + win] = a - (1 - a) * np.cos(2 * np.pi * np.arange(win) / win)
+    return window
+
+
+def _power_spectrum(x: np.ndarray, win: int, hop: int, n_fft: int, window: str = "hann") -> np.ndarray:
     """Centred STFT power, shape ``(frames, n_fft // 2 + 1)``."""
     pad = n_fft // 2
     mode = "reflect" if x.size > pad else "constant"
     y = np.pad(x, pad, mode=mode)
-    window = np.zeros(n_fft)
-    left = (n_fft - win) // 2
-    window[left : left + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)  # periodic Hann
+    window = _window(window, win, n_fft)
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]  # (frames, n_fft) view
     out = np.empty((frames.shape[0], n_fft // 2 + 1))
     for i in range(0, frames.shape[0], _CHUNK):
@@ -119,6 +131,7 @@ def log_mel(
     n_fft: int | None = None,
     fmin: float = 0.0,
     fmax: float | None = None,
+    window: str = "hann",
 ) -> np.ndarray:
     """Log mel filterbank energies.
 
@@ -135,6 +148,8 @@ def log_mel(
         FFT size; default the next power of two >= the window length.
     fmin, fmax : float
         Frequency range of the filterbank (default 0 to ``sr / 2``).
+    window : {"hann", "hamming"}, default "hann"
+        Analysis window (periodic).
 
     Returns
     -------
@@ -150,7 +165,7 @@ def log_mel(
     x = _check_audio(audio, sr)
     win, hop, n_fft = _frame_params(sr, win_ms, hop_ms, n_fft)
     fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax)  # (n_freqs, n_mels)
-    mel = _power_spectrum(x, win, hop, n_fft) @ fb
+    mel = _power_spectrum(x, win, hop, n_fft, window) @ fb
     return np.log(np.maximum(mel, LOG_FLOOR)).astype(np.float32)
 
 
@@ -174,12 +189,13 @@ def mfcc(
     fmin: float = 0.0,
     fmax: float | None = None,
     cmvn: bool = True,
+    window: str = "hann",
 ) -> np.ndarray:
     """Mel-frequency cepstral coefficients: orthonormal DCT-II of :func:`log_mel`.
 
     Parameters
     ----------
-    audio, sr, n_mels, win_ms, hop_ms, n_fft, fmin, fmax
+    audio, sr, n_mels, win_ms, hop_ms, n_fft, fmin, fmax, window
         As in :func:`log_mel`.
     n_mfcc : int, default 13
         Coefficients kept (including c0); at most ``n_mels``.
@@ -198,7 +214,7 @@ def mfcc(
     """
     if not 1 <= n_mfcc <= n_mels:
         raise InputError(f"n_mfcc must be in [1, n_mels={n_mels}], got {n_mfcc}")
-    lm = log_mel(audio, sr, n_mels, win_ms, hop_ms, n_fft, fmin, fmax).astype(np.float64)
+    lm = log_mel(audio, sr, n_mels, win_ms, hop_ms, n_fft, fmin, fmax, window).astype(np.float64)
     out = lm @ _dct_matrix(n_mels, n_mfcc)
     return globals()["cmvn"](out) if cmvn else out.astype(np.float32)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,9 @@ def load(path: str | os.PathLike, sr: int | None = 16000) -> tuple[np.ndarray, i
     Raises
     ------
     InputError
-        The file does not exist or is not a readable audio file.
+        The file does not exist, is not a readable audio file, or is a WAV file cut short
+        (fewer sample bytes than its header declares: libsndfile would silently read the
+        part that is there).
 
     Examples
     --------
@@ -82,6 +85,7 @@ def load(path: str | os.PathLike, sr: int | None = 16000) -> tuple[np.ndarray, i
     p = Path(path)
     if not p.is_file():
         raise InputError(f"audio file not found: {str(p)!r} (check the path)")
+    _check_wav_complete(p)
     try:
         data, native_sr = sf.read(str(p), dtype="float32", always_2d=True)  # (n, channels)
     except (RuntimeError, sf.LibsndfileError) as exc:
@@ -90,3 +94,45 @@ def load(path: str | os.PathLike, sr: int | None = 16000) -> tuple[np.ndarray, i
     if sr is None:
         return audio, int(native_sr)
     return resample(audio, int(native_sr), sr), int(sr)
+
+
+def _check_wav_complete(p: Path) -> None:
+    """Raise :class:`InputError` if a RIFF/WAVE file holds fewer data bytes than it declares.
+
+    Sizes 0 and 0xFFFFFFFF (written by streaming recorders that never fixed the header) mean
+    "unknown" and pass; files that are not RIFF/WAVE are left to libsndfile.
+    """
+    with open(p, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        block_align, rate = 0, 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return  # no data chunk: libsndfile reports the damage
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(min(size, 16))
+                if len(fmt) == 16:
+                    _, _, rate, _, block_align = struct.unpack("<HHIIH", fmt[:14])
+                f.seek(size - len(fmt) + (size & 1), os.SEEK_CUR)
+            elif cid == b"data":
+                present = p.stat().st_size - f.tell()
+                if size in (0, 0xFFFFFFFF) or present >= size:
+                    return
+                raise InputError(
+                    f"{str(p)!r} is truncated: its header declares {_wav_span(size, block_align, rate)} "
+                    f"of audio but the file holds only {_wav_span(present, block_align, rate)}; it was "
+                    f"cut short (an interrupted copy, download or recording). Copy it again, or re-save "
+                    f"what is there with a tool that rewrites the header (e.g. sox in.wav out.wav)"
+                )
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def _wav_span(n_bytes: int, block_align: int, rate: int) -> str:
+    if block_align and rate:
+        frames = n_bytes // block_align
+        return f"{n_bytes} bytes ({frames} samples, {frames / rate:.3f} s)"
+    return f"{n_bytes} bytes"

@@ -56,8 +56,9 @@ class CRF(nn.Module):
     -----
     ``mask`` must be right-padded: ones then zeros in every row.  A row of
     zeros is an empty sequence (log Z = score = loss = 0).  A gold path that
-    uses a disallowed transition has probability 0, so its loss is ``+inf``
-    (gradients stay finite).
+    uses a disallowed transition (or a ``-inf`` emission) has probability 0, so its
+    loss is ``+inf``, never NaN, also when no path at all is allowed (gradients stay
+    finite).  NaN or ``+inf`` in the transition scores is an :class:`InputError`.
 
     Examples
     --------
@@ -115,6 +116,15 @@ class CRF(nn.Module):
     def _potentials(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Effective (transitions, start, end) with disallowed entries set to -inf."""
         K, m = self.num_tags, self.constraint_mask
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            p = getattr(self, name)
+            if p is not None and bool((torch.isnan(p) | torch.isposinf(p)).any()):
+                where = [int(i) for i in (torch.isnan(p) | torch.isposinf(p)).nonzero()[0]]
+                raise InputError(
+                    f"CRF {name} contain NaN or +inf (first at {name}{where}); training has diverged "
+                    f"or the weights were set by hand. Lower the learning rate or clip gradients, "
+                    f"or reload a good checkpoint (-inf is allowed: it forbids a transition)"
+                )
         neg = torch.tensor(float("-inf"), dtype=dtype, device=m.device)
         trans = torch.where(m[:K, :K], self.transitions.to(dtype), neg)
         if self.include_start_end:
@@ -285,7 +295,11 @@ class CRF(nn.Module):
         em, mask_tm, lengths = self._prepare(emissions, mask)
         tg = self._prepare_tags(tags, em, mask_tm)
         log_z = _torch_dp.log_partition(em, *self._potentials(em.dtype), lengths)
-        nll = log_z - self._score(em, tg, mask_tm, lengths)  # (B,)
+        gold = self._score(em, tg, mask_tm, lengths)
+        nll = log_z - gold  # (B,)
+        # no allowed path at all: log Z = gold = -inf, and -inf - -inf is NaN; the gold path is
+        # impossible, so its loss is +inf (with zero gradient: nothing in it can be learned)
+        nll = torch.where(torch.isnan(nll) & (gold == float("-inf")), torch.full_like(nll, float("inf")), nll)
         nll = torch.where(lengths > 0, nll, torch.zeros_like(nll))
         if reduction == "none":
             return nll

@@ -1,8 +1,9 @@
 """Every metric once: tagging (accuracy, known/unknown, per-tag P/R/F1, spans, significance)
-and alignment (boundary errors, boundary F1, pooled reports)."""
+alignment (boundary errors, boundary F1, pooled reports) and recognition (WER, CER)."""
 
 from __future__ import annotations
 
+from .asr import ErrorRate, cer, wer
 from .boundaries import boundary_errors, boundary_report, match_boundaries, pooled_boundary_report
 from .tagging import (
     SignificanceResult,
@@ -23,4 +24,5 @@ __all__ = [
     "accuracy", "known_unknown_accuracy", "sentence_accuracy", "classification_report", "macro_f1",
     "confusion_matrix", "get_spans", "span_f1", "span_report", "mcnemar", "paired_bootstrap",
     "SignificanceResult", "boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report",
+    "wer", "cer", "ErrorRate",
 ]
