@@ -13,30 +13,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._arrays import as_numpy, is_tensor
 from ..exceptions import InputError
 from ._ctc_kernels import viterbi_band, viterbi_band_batch
 
 __all__ = ["ctc_align", "ctc_align_batch", "ctc_band"]
 
 
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-def _torch_to_numpy(x) -> np.ndarray:
-    """A tensor as numpy; float dtypes numpy lacks (bfloat16, float8) widen to float32 exactly."""
-    import torch
-
-    x = x.detach().cpu()
-    if x.is_floating_point() and x.dtype not in (torch.float16, torch.float32, torch.float64):
-        x = x.float()
-    return x.numpy()
-
-
 def _as_log_probs(log_probs, name: str = "log_probs", ndim: int = 2) -> np.ndarray:
-    if _is_torch(log_probs):
-        log_probs = _torch_to_numpy(log_probs)
-    arr = np.asarray(log_probs)
+    arr = as_numpy(log_probs)
     if arr.ndim != ndim:
         shape = "(T, C)" if ndim == 2 else "(B, T, C)"
         raise InputError(f"{name} must be a {ndim}-D array of shape {shape}, got shape {arr.shape}")
@@ -81,9 +66,7 @@ def _check_finite_rows(lp: np.ndarray, name: str) -> None:
 
 
 def _as_targets(targets, n_classes: int, blank: int, star: int | None, name: str = "targets") -> np.ndarray:
-    if _is_torch(targets):
-        targets = _torch_to_numpy(targets)
-    arr = np.asarray(targets)
+    arr = as_numpy(targets)
     if arr.ndim != 1:
         raise InputError(f"{name} must be a 1-D sequence of class indices, got shape {arr.shape}")
     if arr.size and arr.dtype.kind not in "iu":
@@ -109,7 +92,7 @@ def _as_targets(targets, n_classes: int, blank: int, star: int | None, name: str
 
 def _check_blank_star(blank: int, star: int | None, n_classes: int) -> None:
     if not (isinstance(blank, (int, np.integer)) and 0 <= blank < n_classes):
-        raise InputError(f"blank must be a class index in [0, {n_classes}), got {blank!r}")
+        raise InputError(f"blank must be a class index in [0, {n_classes}), got blank={blank!r}")
     if star is not None:
         if not isinstance(star, (int, np.integer)) or 0 <= star < n_classes:
             raise InputError(
@@ -266,7 +249,7 @@ def ctc_align(
     >>> path.tolist()
     [1, 0, 2]
     """
-    torch_in = _is_torch(log_probs)
+    torch_in = is_tensor(log_probs)
     batch_of_one = getattr(log_probs, "ndim", None) == 3 and log_probs.shape[0] == 1
     if batch_of_one:  # torchaudio.functional.forced_align's layout: (1, T, C) and (1, L)
         log_probs = log_probs[0]
@@ -344,11 +327,11 @@ def ctc_align_batch(
     >>> [p.shape[0] for p, _ in out]
     [4, 3]
     """
-    torch_in = _is_torch(log_probs)
+    torch_in = is_tensor(log_probs)
     lp = _as_log_probs(log_probs, ndim=3)
     B, Tm, C = lp.shape
     _check_blank_star(blank, star, C)
-    tg_all = _torch_to_numpy(targets) if _is_torch(targets) else np.asarray(targets)
+    tg_all = as_numpy(targets)
     if tg_all.ndim != 2 or tg_all.shape[0] != B:
         raise InputError(f"targets must have shape (B={B}, L), got {tg_all.shape}")
     in_len = _lengths(input_lengths, B, Tm, "input_lengths")
@@ -393,9 +376,7 @@ def ctc_align_batch(
 def _lengths(lengths, B: int, maximum: int, name: str) -> np.ndarray:
     if lengths is None:
         return np.full(B, maximum, dtype=np.int64)
-    if _is_torch(lengths):
-        lengths = lengths.detach().cpu().numpy()
-    arr = np.asarray(lengths)
+    arr = as_numpy(lengths)
     if arr.shape != (B,) or (arr.size and arr.dtype.kind not in "iu"):
         raise InputError(f"{name} must be {B} integers, got shape {arr.shape} dtype {arr.dtype}")
     if np.any(arr < 0) or np.any(arr > maximum):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..exceptions import InputError
-from .ctc import _as_log_probs
+from .ctc import _as_log_probs, _check_blank_star, _check_finite_rows
 
 __all__ = ["ctc_collapse", "ctc_greedy_decode", "ctc_prefix_beam_search"]
 
@@ -132,8 +132,6 @@ def ctc_prefix_beam_search(log_probs, beam: int = 8, blank: int = 0) -> list[tup
 
 def _check(log_probs, blank: int) -> np.ndarray:
     lp = _as_log_probs(log_probs).astype(np.float64)
-    if not 0 <= blank < lp.shape[1]:
-        raise InputError(f"blank={blank} is not a class index in [0, {lp.shape[1]})")
-    if np.isnan(lp).any() or (lp == np.inf).any():
-        raise InputError("log_probs contains NaN or +inf; log probabilities must be finite or -inf (log_softmax)")
+    _check_blank_star(blank, None, lp.shape[1])
+    _check_finite_rows(lp, "log_probs")
     return lp

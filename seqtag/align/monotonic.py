@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._arrays import as_numpy
 from ..exceptions import InputError
 from ._monotonic_kernels import monotonic_viterbi
 
@@ -26,9 +27,7 @@ __all__ = ["monotonic_alignment", "path_bounds"]
 
 
 def _as_scores(scores) -> np.ndarray:
-    if type(scores).__module__.startswith("torch"):
-        scores = scores.detach().cpu().numpy()
-    arr = np.asarray(scores)
+    arr = as_numpy(scores)
     if arr.ndim != 2:
         raise InputError(f"scores must be a 2-D (tokens L, frames T) array of log scores, got shape {arr.shape}")
     if arr.dtype.kind not in "fiu":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._arrays import as_numpy
 from ..exceptions import InputError
 
 __all__ = ["plot_alignment", "plot_alignments"]
@@ -120,9 +121,7 @@ def plot_alignment(result_or_matrix, audio=None, sr: int | None = None, path=Non
             labels = [u.label for u in result.units]
     else:
         matrix = result_or_matrix
-    if type(matrix).__module__.startswith("torch"):
-        matrix = matrix.detach().cpu().numpy()
-    m = np.asarray(matrix, dtype=np.float64)
+    m = as_numpy(matrix).astype(np.float64, copy=False)
     if m.ndim != 2 or m.size == 0:
         raise InputError(f"the attention matrix must be a non-empty (tokens, frames) array, got shape {m.shape}")
     L, T = m.shape

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._arrays import as_numpy
 from ..exceptions import InputError
-
 from ..intervals import Interval
 
 __all__ = ["TokenSpan", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals"]
@@ -50,9 +50,7 @@ class TokenSpan:
 
 
 def _to_numpy(x, name: str) -> np.ndarray:
-    if type(x).__module__.startswith("torch"):
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
+    arr = as_numpy(x)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-D (one value per frame), got shape {arr.shape}")
     return arr

@@ -25,6 +25,7 @@ import dataclasses
 
 import numpy as np
 
+from .._arrays import as_numpy
 from ..exceptions import InputError
 from ..intervals import Interval
 from .ctc import ctc_align
@@ -106,9 +107,7 @@ def align_emissions(
         raise InputError("the transcript is empty; forced alignment needs at least one word")
     if not frame_shift > 0:
         raise InputError(f"frame_shift must be a positive number of seconds, got {frame_shift!r}")
-    if type(log_probs).__module__.startswith("torch"):
-        log_probs = log_probs.detach().cpu().numpy()
-    lp = np.asarray(log_probs)
+    lp = as_numpy(log_probs)
     if lp.ndim != 2 or lp.shape[1] != len(vocab):
         raise InputError(f"log_probs must be (T, C={len(vocab)}) to match vocab, got shape {lp.shape}")
     words = transcript.split()

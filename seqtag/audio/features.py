@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import as_numpy
 from ..exceptions import InputError
 
 __all__ = ["log_mel", "mfcc", "deltas", "cmvn", "mel_filterbank", "n_frames", "LOG_FLOOR", "WINDOWS"]
@@ -68,9 +69,7 @@ def n_frames(n_samples: int, hop: int, n_fft: int) -> int:
 
 
 def _check_audio(audio, sr) -> np.ndarray:
-    if type(audio).__module__.startswith("torch"):
-        audio = audio.detach().cpu().numpy()
-    x = np.asarray(audio)
+    x = as_numpy(audio)
     if x.ndim != 1:
         raise InputError(f"audio must be a 1-D mono signal, got shape {x.shape}; mix down channels first")
     if x.size == 0:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..._arrays import as_numpy
 from ...exceptions import InputError, NotFittedError, SeqtagError
 from ...intervals import Interval
 from ...persistence import Persistent
@@ -64,9 +65,7 @@ def load_audio(audio, target_sr: int, sr: int | None = None) -> np.ndarray:
         return load(audio, sr=target_sr)[0]
     if hasattr(audio, "load_audio"):
         return audio.load_audio(target_sr)[0]
-    if type(audio).__module__.startswith("torch"):
-        audio = audio.detach().cpu().numpy()
-    x = np.asarray(audio)
+    x = as_numpy(audio)
     if x.ndim != 1 or x.dtype.kind not in "fiu":
         raise InputError(f"audio must be a file path or a mono 1-D array of samples, got "
                          f"{type(audio).__name__} of shape {getattr(x, 'shape', None)}")

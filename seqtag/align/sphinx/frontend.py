@@ -33,6 +33,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..._arrays import as_numpy
 from ..._numba import jit
 from ...exceptions import InputError
 
@@ -300,9 +301,7 @@ def _tables(cfg: FrontEndConfig):
 
 def _samples(audio, sr, cfg: FrontEndConfig) -> np.ndarray:
     """Validated audio as the values of 16-bit samples, in float32 (they are integers: exact)."""
-    if type(audio).__module__.startswith("torch"):
-        audio = audio.detach().cpu().numpy()
-    x = np.asarray(audio)
+    x = as_numpy(audio)
     if x.ndim != 1:
         raise InputError(f"audio must be a 1-D mono signal, got shape {x.shape}; mix down the channels first "
                          "(e.g. audio.mean(axis=1))")
