@@ -10,9 +10,8 @@ model was trained with, one ``-key value`` per line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import os
+from collections.abc import Iterator, Mapping
 from typing import NoReturn
 
 from ...exceptions import ModelFileError
@@ -53,6 +52,22 @@ def _read_lines(path: str | os.PathLike, what: str) -> list[str]:
                              f"at offset {exc.start}.") from None
 
 
+def _entries(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str, str]]:
+    """``(line number, word, the rest of the line)`` of every entry; alternates give their base word."""
+    for lineno, line in enumerate(_read_lines(path, what), 1):
+        parts = line.split(None, 1)
+        if not parts or line.startswith(("##", ";;")):
+            continue
+        word = base_word(parts[0]) if parts[0][-1] == ")" else parts[0]
+        yield lineno, word, parts[1] if len(parts) == 2 else ""
+
+
+def _phones(rest: str) -> list[str]:
+    """The phones of an entry's text, without a trailing ``# comment``."""
+    phones = rest.split()
+    return phones[: phones.index("#")] if "#" in phones else phones
+
+
 def read_dictionary(path: str | os.PathLike, *, what: str = "pronunciation dictionary") -> dict[str, list[list[str]]]:
     """Read a Sphinx dictionary such as ``cmudict-en-us.dict``.
 
@@ -84,16 +99,10 @@ def read_dictionary(path: str | os.PathLike, *, what: str = "pronunciation dicti
     {'read': [['R', 'IY', 'D'], ['R', 'EH', 'D']], 'zoo': [['Z', 'UW']]}
     """
     out: dict[str, list[list[str]]] = {}
-    for lineno, line in enumerate(_read_lines(path, what), 1):
-        words = line.split()
-        if not words or line.startswith(("##", ";;")):
-            continue
-        phones = words[1:]
-        if "#" in phones:
-            phones = phones[: phones.index("#")]
+    for lineno, word, rest in _entries(path, what):
+        phones = _phones(rest)
         if not phones:
-            _fail(path, what, lineno, f"the word {words[0]!r} has no pronunciation (expected 'word PHONE ...')")
-        word = base_word(words[0]) if words[0][-1] == ")" else words[0]
+            _fail(path, what, lineno, f"the word {word!r} has no pronunciation (expected 'word PHONE ...')")
         prons = out.get(word)
         if prons is None:
             out[word] = [phones]
@@ -184,22 +193,11 @@ class PronunciationDictionary(Mapping):
     def __init__(self, path: str | os.PathLike):
         self.path = path
         self._lines: dict[str, str] = {}
-        for line in _read_lines(path, "pronunciation dictionary"):
-            if not line or line.startswith(("##", ";;")):
-                continue
-            word, _, rest = line.partition(" ")
-            if "\t" in word:
-                word, _, more = word.partition("\t")
-                rest = more + " " + rest
-            if not word:
-                continue
-            word = base_word(word) if word[-1] == ")" else word
+        for _, word, rest in _entries(path, "pronunciation dictionary"):
             self._lines.setdefault(word, rest)
 
     def __getitem__(self, word: str) -> list[str]:
-        phones = self._lines[word].split()
-        if "#" in phones:
-            phones = phones[: phones.index("#")]
+        phones = _phones(self._lines[word])
         if not phones:
             raise ModelFileError(f"{self.path}: the word {word!r} has no pronunciation")
         return phones

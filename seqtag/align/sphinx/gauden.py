@@ -129,7 +129,6 @@ class GaussianCodebooks(CodebookShape):
     n_floored: int
 
 
-
 def load_codebooks(
     means_path: str | os.PathLike, variances_path: str | os.PathLike, *, varfloor: float = VARFLOOR
 ) -> GaussianCodebooks:

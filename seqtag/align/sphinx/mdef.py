@@ -32,8 +32,8 @@ from typing import NoReturn
 
 import numpy as np
 
-from ...exceptions import InputError, ModelFileError
-from .s3file import read_bytes
+from ...exceptions import InputError
+from .s3file import invalid_model_file, read_bytes
 
 __all__ = ["ModelDefinition", "read_mdef", "WPOS_NAMES"]
 
@@ -44,10 +44,7 @@ _TEXT_KEYS = ("n_base", "n_tri", "n_state_map", "n_tied_state", "n_tied_ci_state
 
 
 def _fail(path, message: str) -> NoReturn:
-    raise ModelFileError(
-        f"{path}: not a valid Sphinx model definition (mdef): {message}. "
-        "Re-install or re-download the acoustic model (e.g. `pip install --force-reinstall pocketsphinx`)."
-    )
+    invalid_model_file(path, "Sphinx model definition (mdef)", message)
 
 
 @dataclass(eq=False)

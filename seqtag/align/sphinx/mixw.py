@@ -42,8 +42,7 @@ from typing import Literal, NoReturn
 
 import numpy as np
 
-from ...exceptions import ModelFileError
-from .s3file import read_bytes, read_s3_file
+from .s3file import invalid_model_file, read_bytes, read_s3_file
 
 __all__ = ["read_sendump", "read_mixture_weights", "MIXWFLOOR"]
 
@@ -92,10 +91,7 @@ def read_sendump(
     data = read_bytes(path, "senone dump (sendump)")
 
     def fail(message: str) -> NoReturn:
-        raise ModelFileError(
-            f"{path}: not a valid PocketSphinx sendump file: {message}. "
-            "Re-install or re-download the acoustic model (e.g. `pip install --force-reinstall pocketsphinx`)."
-        )
+        invalid_model_file(path, "PocketSphinx sendump file", message)
 
     pos = 0
 

@@ -99,7 +99,6 @@ class SphinxModel(CodebookShape):
         return self.mdef.n_sen
 
 
-
 def _model_files_missing(folder: Path) -> list[str]:
     missing = [name for name in _REQUIRED if not (folder / name).is_file()]
     if not (folder / "sendump").is_file() and not (folder / "mixture_weights").is_file():
@@ -110,11 +109,11 @@ def _model_files_missing(folder: Path) -> list[str]:
 def _check_folder(folder: Path, origin: str) -> Path:
     if not folder.is_dir():
         raise ModelFileError(f"{folder} ({origin}) is not a folder. {_HOW_TO_GET}")
-    nested = folder / folder.name  # PocketSphinx's layout: model/en-us/en-us
-    if _model_files_missing(folder) and nested.is_dir() and not _model_files_missing(nested):
-        return nested
     missing = _model_files_missing(folder)
     if missing:
+        nested = folder / folder.name  # PocketSphinx's layout: model/en-us/en-us
+        if nested.is_dir() and not _model_files_missing(nested):
+            return nested
         raise ModelFileError(
             f"{folder} ({origin}) is not a Sphinx acoustic model folder: {', '.join(missing)} missing. {_HOW_TO_GET}"
         )

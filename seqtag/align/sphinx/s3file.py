@@ -39,6 +39,14 @@ _MASK = 0xFFFFFFFF
 _ROTATE = {1: 5, 2: 10, 4: 20}  # bits rotated per value, by value size
 
 
+def invalid_model_file(path, what: str, message: str) -> NoReturn:
+    """Raise :class:`ModelFileError`: ``path`` is not a valid Sphinx ``what`` file, and how to repair it."""
+    raise ModelFileError(
+        f"{path}: not a valid {what}: {message}. "
+        "Re-install or re-download the acoustic model (e.g. `pip install --force-reinstall pocketsphinx`)."
+    )
+
+
 def read_bytes(path: str | os.PathLike, what: str) -> bytes:
     """Whole content of ``path``; an unreadable file is a :class:`ModelFileError`.
 
@@ -141,10 +149,7 @@ class S3Reader:
 
     def fail(self, message: str) -> NoReturn:
         """Raise :class:`ModelFileError` naming the file and what it should hold."""
-        raise ModelFileError(
-            f"{self.path}: not a valid Sphinx {self.what} file: {message}. "
-            "Re-install or re-download the acoustic model (e.g. `pip install --force-reinstall pocketsphinx`)."
-        )
+        invalid_model_file(self.path, f"Sphinx {self.what} file", message)
 
     def _parse_header(self) -> int:
         data = self.data
