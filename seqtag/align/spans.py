@@ -23,7 +23,8 @@ from .._arrays import as_numpy
 from ..exceptions import InputError
 from ..intervals import Interval
 
-__all__ = ["TokenSpan", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals"]
+__all__ = ["TokenSpan", "merge_tokens", "group_words", "frames_to_seconds", "spans_to_intervals", "owner_spans",
+           "span_seconds"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,51 @@ def frames_to_seconds(frames, hop_s: float, offset_s: float = 0.0):
     if np.ndim(frames) == 0:
         return offset_s + float(frames) * hop_s
     return offset_s + np.asarray(frames, dtype=np.float64) * hop_s
+
+
+def owner_spans(frame_owner, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``[first, end)`` of every owner ``0 .. n - 1`` (word, phone ...) along a decoded path.
+
+    Parameters
+    ----------
+    frame_owner : (T,) int array
+        The owner of every frame, ``-1`` for none (a pause).
+    n : int
+        Number of owners.
+
+    Returns
+    -------
+    first, end : (n,) int64 arrays
+        The first frame of each owner and one past its last; ``T`` and ``0`` for an owner
+        without frames.
+
+    Examples
+    --------
+    >>> first, end = owner_spans([-1, 0, 0, -1, 1, 1, 1], 2)
+    >>> first.tolist(), end.tolist()
+    ([1, 4], [3, 7])
+    """
+    owner = _to_numpy(frame_owner, "frame_owner").astype(np.int64)
+    on = owner >= 0
+    frames, ids = np.flatnonzero(on), owner[on]
+    first = np.full(n, owner.size, dtype=np.int64)
+    end = np.zeros(n, dtype=np.int64)
+    np.minimum.at(first, ids, frames)
+    np.maximum.at(end, ids, frames + 1)
+    return first, end
+
+
+def span_seconds(first, end, hop_s: float, offset_s: float, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end seconds of frame spans ``[first, end)``, clipped to ``[0, duration]``, ends never before starts.
+
+    Examples
+    --------
+    >>> starts, ends = span_seconds([1, 4], [3, 7], 0.01, -0.005, 0.06)
+    >>> starts.round(3).tolist(), ends.round(3).tolist()
+    ([0.005, 0.035], [0.025, 0.06])
+    """
+    starts = np.clip(frames_to_seconds(np.asarray(first), hop_s, offset_s), 0.0, duration)
+    return starts, np.clip(frames_to_seconds(np.asarray(end), hop_s, offset_s), starts, duration)
 
 
 def spans_to_intervals(

@@ -40,7 +40,7 @@ from ..._validation import store_params
 from ...exceptions import InputError, ModelFileError
 from ...intervals import Interval
 from ..result import AlignmentResult
-from ..spans import frames_to_seconds
+from ..spans import owner_spans, span_seconds
 from ..transcripts import transcript_tokens
 from .base import Aligner
 
@@ -212,18 +212,27 @@ class EnglishAligner(Aligner):
             self._scorer_cache = cached
         return cached[1]
 
+    def _front_end(self):
+        """The front-end settings the model was trained with (its ``feat.params``)."""
+        from ..sphinx.frontend import FrontEndConfig
+
+        return FrontEndConfig.from_feat_params(self.sphinx_model().feat_params)
+
     def features(self, audio: np.ndarray) -> np.ndarray:
         """``(frames, 39)`` features of 16 kHz samples, exactly as PocketSphinx computes them for this model."""
-        from ..sphinx.frontend import FrontEndConfig, sphinx_frontend
+        from ..sphinx.frontend import sphinx_frontend
 
-        config = FrontEndConfig.from_feat_params(self.sphinx_model().feat_params)
-        return sphinx_frontend(audio, self.sample_rate, config)
+        return sphinx_frontend(audio, self.sample_rate, self._front_end())
+
+    @property
+    def frame_shift(self) -> float:
+        """Seconds between frames (10 ms for en-us)."""
+        config = self._front_end()
+        return config.frame_shift / config.samprate
 
     def frame_offset(self) -> float:
         """Seconds from the start of frame ``t``'s boundary to ``t * hop`` (the rule of :mod:`seqtag.align.spans`)."""
-        from ..sphinx.frontend import FrontEndConfig
-
-        config = FrontEndConfig.from_feat_params(self.sphinx_model().feat_params)
+        config = self._front_end()
         return config.frame_size / 2 / config.samprate - config.frame_shift / config.samprate / 2
 
     # ----------------------------------------------------------- pronunciation
@@ -233,10 +242,10 @@ class EnglishAligner(Aligner):
 
         model = self.sphinx_model()
         tokens = transcript_tokens(transcript)
-        base = _dictionary(Path(self.dictionary) if self.dictionary else model.dictionary_path) \
-            if (self.dictionary or model.dictionary_path) else None
-        if base is None:
+        path = self.dictionary or model.dictionary_path
+        if path is None:
             raise ModelFileError(f"the model in {model.path} ships no dictionary; pass dictionary=PATH")
+        base = _dictionary(Path(path))
         words = [t.key for t in tokens if t.kind == "word" or (t.kind == "filler" and self.fillers == "words")]
         entries = {k.lower(): v for k, v in (self.lexicon or {}).items()}
         for w in words:  # hyphenated words: their parts, when the whole is in no dictionary
@@ -288,7 +297,7 @@ class EnglishAligner(Aligner):
             return
         i = int(np.searchsorted(graph.min_frames, T, side="right"))
         raise InputError(
-            f"the transcript is too long for the audio: {T} frames ({T / 100:.2f} s) hold at most the first {i} of "
+            f"the transcript is too long for the audio: {T} frames ({T * self.frame_shift:.2f} s) hold at most the first {i} of "
             f"{len(tokens)} words; it stops fitting at word {i + 1}, {tokens[i].label!r} (the words up to it need "
             f"{int(graph.min_frames[i])} frames, one per HMM state); check that transcript and audio belong together"
         )
@@ -315,21 +324,15 @@ class EnglishAligner(Aligner):
         return self._result(x.size / self.sample_rate, path, graph, tokens, llr)
 
     def _result(self, duration: float, path, graph, tokens, llr) -> AlignmentResult:
-        hop, off = 0.01, self.frame_offset()
+        hop, off = self.frame_shift, self.frame_offset()
 
         def intervals(owner: np.ndarray, labels) -> list[Interval]:
             frames_of = owner[path]  # token / phone of every frame (-1: a pause)
             on = frames_of >= 0
-            t_idx = np.flatnonzero(on)
             ids = frames_of[on]
-            first = np.full(len(labels), -1)
-            last = np.full(len(labels), -1)
-            first[ids[::-1]] = t_idx[::-1]  # the last write wins: the earliest frame
-            last[ids] = t_idx
             scores = _confidence(np.bincount(ids, weights=llr[on], minlength=len(labels))
                                  / np.bincount(ids, minlength=len(labels)))
-            starts = np.clip(frames_to_seconds(first, hop, off), 0.0, duration)
-            ends = np.clip(frames_to_seconds(last + 1, hop, off), starts, duration)
+            starts, ends = span_seconds(*owner_spans(frames_of, len(labels)), hop, off, duration)
             return [Interval(label, round(float(a), 6), round(float(b), 6), round(float(c), 6))
                     for label, a, b, c in zip(labels, starts, ends, scores)]
 

@@ -41,7 +41,7 @@ from ...exceptions import InputError, ModelFileError
 from ...intervals import Interval
 from ..lexicon import SPOKEN_NOISE, Lexicon
 from ..result import AlignmentResult
-from ..spans import frames_to_seconds
+from ..spans import owner_spans, span_seconds
 from ...chains.banded import batch_band_posteriors, batch_band_viterbi
 from . import _gmm_kernels as _g
 from .base import Aligner, _name
@@ -428,15 +428,12 @@ class HMMAligner(Aligner):
         T = path.size
 
         def spans(owner, n, labels):
-            lab = owner[path]  # (T,) word / phone of each frame, -1 for silence
+            first, end = owner_spans(owner[path], n)  # owner[path]: word / phone of each frame, -1 for silence
+            starts, stops = span_seconds(first, end, _HOP_S, -_HOP_S / 2, duration)
             ivs = []
-            for i in range(n):
-                frames = np.flatnonzero(lab == i)
-                a, b = int(frames[0]), int(frames[-1]) + 1
-                start = min(max(0.0, frames_to_seconds(a, _HOP_S, -_HOP_S / 2)), duration)
-                stop = min(max(start, frames_to_seconds(b, _HOP_S, -_HOP_S / 2)), duration)
+            for i, (a, b, start, stop) in enumerate(zip(first, end, starts, stops)):
                 conf = float(post[a:b][:, owner == i].sum(axis=1).mean()) if T else math.nan
-                ivs.append(Interval(labels[i], round(start, 6), round(stop, 6), round(min(conf, 1.0), 6)))
+                ivs.append(Interval(labels[i], round(float(start), 6), round(float(stop), 6), round(min(conf, 1.0), 6)))
             return ivs
 
         w_iv = spans(g.word, len(words), words)
