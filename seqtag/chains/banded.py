@@ -90,14 +90,7 @@ def lr_posteriors(band, log_start, log_emit, log_end=None) -> tuple[float, np.nd
     ([[1.0, 0.0], [0.5, 0.5]], [[0.5, 0.5], [0.0, 0.0]])
     """
     b, start, emit, end = _check(band, log_start, log_emit, log_end)
-    T, K = emit.shape
-    frame_off = np.array([0, T], dtype=np.int64)
-    state_off = np.array([0, K], dtype=np.int64)
-    occ = np.zeros((T, K))
-    xi = np.zeros_like(b)
-    ll = np.zeros(1)
-    _g._batch_lr_posteriors(emit, frame_off, state_off, np.arange(K, dtype=np.int64), b, start, end, occ, xi,
-                            np.zeros(0), np.zeros(2, dtype=np.int64), ll)
+    ll, occ, xi, _, _ = batch_band_posteriors(emit, *_one_chain(emit.shape), b, start, end)
     return float(ll[0]), occ, xi
 
 
@@ -119,11 +112,7 @@ def lr_viterbi(band, log_start, log_emit, log_end=None) -> tuple[np.ndarray, flo
     array([0, 1])
     """
     b, start, emit, end = _check(band, log_start, log_emit, log_end)
-    T, K = emit.shape
-    path = np.empty(T, dtype=np.int64)
-    score = np.zeros(1)
-    _g._batch_lr_viterbi(emit, np.array([0, T], dtype=np.int64), np.array([0, K], dtype=np.int64),
-                         np.arange(K, dtype=np.int64), b, start, end, path, score)
+    path, score = batch_band_viterbi(emit, *_one_chain(emit.shape), b, start, end)
     return path, float(score[0])
 
 
@@ -195,6 +184,12 @@ def batch_band_posteriors(emit, frame_off, state_off, smap, band, log_start, log
     _g._batch_lr_posteriors(emit, frame_off, state_off, smap, band, start, end, occ, xi, gamma, gamma_off, ll)
     return (ll, occ if occupancy else None, xi if occupancy else None,
             gamma if state_posteriors else None, gamma_off if state_posteriors else None)
+
+
+def _one_chain(shape: tuple[int, int]):
+    """``frame_off, state_off, smap`` of a batch holding one chain whose states emit by column."""
+    T, K = shape
+    return np.array([0, T], dtype=np.int64), np.array([0, K], dtype=np.int64), np.arange(K, dtype=np.int64)
 
 
 def _batch_args(emit, frame_off, state_off, smap, band, log_start, log_end):
