@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..intervals import Interval
-from ..metrics import boundary_errors, pooled_boundary_report
+from ..metrics import boundary_errors, by_position, pooled_boundary_report
 from ..registry import MODELS, PRESETS, make_model, model_names
 
 __all__ = ["AlignerRun", "AlignerDetails", "PROTOCOLS", "compare_aligners", "load_splits", "strip_references"]
@@ -53,11 +53,6 @@ _METRICS = (("mae_ms", "mean_abs_ms"), ("median_ms", "median_abs_ms"), ("within_
 def strip_references(utterances) -> list:
     """Copies of the utterances without reference words/phones (what an unsupervised aligner may see)."""
     return [dataclasses.replace(u, words=None, phones=None) for u in utterances]
-
-
-def _positional(ref: list[Interval], hyp: list[Interval]) -> list[Interval]:
-    """``hyp`` with ``ref``'s labels (same count): boundaries are compared by position."""
-    return [Interval(r.label, h.start, h.end, h.score) for r, h in zip(ref, hyp)]
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -176,7 +171,7 @@ def _fit(aligner, utterances) -> float:
 def _score(ref: list[Interval] | None, hyp: list[Interval]) -> np.ndarray | None:
     if not ref or len(ref) != len(hyp):
         return None
-    return boundary_errors(ref, _positional(ref, hyp))
+    return boundary_errors(ref, by_position(ref, hyp))
 
 
 def _align_all(name, aligner, test, progress) -> tuple[list, dict, float]:
@@ -214,7 +209,7 @@ def _row(run: AlignerRun, test, train_n) -> dict:
     ):
         idx = [i for i, e in enumerate(errs) if e is not None]
         rep = pooled_boundary_report([ref_of(test[i]) for i in idx],
-                                     [_positional(ref_of(test[i]), hyp_of(run.results[i])) for i in idx])
+                                     [by_position(ref_of(test[i]), hyp_of(run.results[i])) for i in idx])
         if tier == "phone":
             row["phone_utts"] = len(idx)
             row["phone_skipped"] = sum(1 for i, u in enumerate(test) if u.phones and errs[i] is None)

@@ -4,7 +4,7 @@ alignment (boundary errors, boundary F1, pooled reports) and recognition (WER, C
 from __future__ import annotations
 
 from .asr import ErrorRate, cer, wer
-from .boundaries import boundary_errors, boundary_report, match_boundaries, pooled_boundary_report
+from .boundaries import boundary_errors, boundary_report, by_position, match_boundaries, pooled_boundary_report
 from .tagging import (
     SignificanceResult,
     accuracy,
@@ -23,6 +23,6 @@ from .tagging import (
 __all__ = [
     "accuracy", "known_unknown_accuracy", "sentence_accuracy", "classification_report", "macro_f1",
     "confusion_matrix", "get_spans", "span_f1", "span_report", "mcnemar", "paired_bootstrap",
-    "SignificanceResult", "boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report",
+    "SignificanceResult", "boundary_errors", "boundary_report", "by_position", "match_boundaries", "pooled_boundary_report",
     "wer", "cer", "ErrorRate",
 ]

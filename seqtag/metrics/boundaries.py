@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import InputError
 from ..intervals import Interval
 
-__all__ = ["boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report"]
+__all__ = ["boundary_errors", "boundary_report", "match_boundaries", "pooled_boundary_report", "by_position"]
 
 _EPS = 1e-6  # seconds: absorbs float noise and the microsecond rounding of interval times in "within tolerance"
 
@@ -33,6 +33,21 @@ def _check(intervals, name: str) -> list[Interval]:
         if not isinstance(iv, Interval):
             raise InputError(f"{name}[{i}] must be an Interval, got {type(iv).__name__}")
     return out
+
+
+def by_position(ref: Sequence[Interval], hyp: Sequence[Interval]) -> list[Interval]:
+    """``hyp`` with ``ref``'s labels, pair by pair in order: boundaries compared by position.
+
+    For an aligner's tier against a reference that spells the same items differently
+    (case and punctuation as written, another phone set); :func:`boundary_errors`
+    still refuses tiers of different lengths.
+
+    Examples
+    --------
+    >>> by_position([Interval("hello", 0.0, 0.4)], [Interval("Hello,", 0.01, 0.42, 0.9)])
+    [Interval(label='hello', start=0.01, end=0.42, score=0.9)]
+    """
+    return [Interval(r.label, h.start, h.end, h.score) for r, h in zip(ref, hyp)]
 
 
 def boundary_errors(ref: Sequence[Interval], hyp: Sequence[Interval]) -> np.ndarray:

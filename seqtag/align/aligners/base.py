@@ -30,7 +30,6 @@ from sklearn.base import BaseEstimator
 
 from ..._arrays import as_numpy
 from ...exceptions import InputError, NotFittedError, SeqtagError
-from ...intervals import Interval
 from ...persistence import Persistent
 from ..result import AlignmentResult
 
@@ -265,7 +264,7 @@ class Aligner(Persistent, BaseEstimator):
             ``start_mae_ms`` / ``end_mae_ms``, ``phone_*`` the same for phones,
             ``failed`` (utterances the aligner refused) and ``x_realtime``.
         """
-        from ...metrics import boundary_errors, pooled_boundary_report
+        from ...metrics import boundary_errors, by_position, pooled_boundary_report
 
         utts = [u for u in utterances if getattr(u, "words", None)]
         if not utts:
@@ -281,10 +280,10 @@ class Aligner(Persistent, BaseEstimator):
             seconds += time.perf_counter() - t0
             audio_s += r.duration
             refs.append(u.words)
-            hyps.append([Interval(ref.label, h.start, h.end, h.score) for ref, h in zip(u.words, r.words)])
+            hyps.append(by_position(u.words, r.words))
             if getattr(u, "phones", None) and r.unit_kind == "phones" and len(u.phones) == len(r.units):
                 prefs.append(u.phones)
-                phyps.append([Interval(ref.label, h.start, h.end, h.score) for ref, h in zip(u.phones, r.units)])
+                phyps.append(by_position(u.phones, r.units))
         out = dict(pooled_boundary_report(refs, hyps, tolerance))
         errs = [np.abs(boundary_errors(r, h)) * 1000 for r, h in zip(refs, hyps)]
         e = np.concatenate(errs) if errs else np.zeros(0)
