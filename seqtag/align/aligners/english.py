@@ -305,20 +305,24 @@ class EnglishAligner(Aligner):
     def _align_batch(self, items) -> list[AlignmentResult]:
         return [self._align_one(x, t) for x, t in items]
 
-    def _prepare(self, x: np.ndarray, transcript: str, scorer=None):
-        """Tokens, the transcript's chain and the frames of one utterance (checked to fit)."""
+    def _prepare(self, x: np.ndarray, transcript: str):
+        """Tokens, the transcript's chain and the features of one utterance (checked to fit)."""
         from ..sphinx.graph import build_graph
 
         tokens, prons, free = self.pronunciations(transcript)
         graph = build_graph(self.sphinx_model(), prons, free, self.sil_prob)
         feats = self.features(x)
         self._check_length(feats.shape[0], graph, tokens)
+        return tokens, graph, feats
+
+    def _frames(self, feats: np.ndarray, graph, scorer) -> _Frames:
         # the top-N Gaussians take ~3 KB a frame: kept for up to ~17 minutes, recomputed beyond
         keep = feats.shape[0] * graph.n_states <= self.max_cells or feats.shape[0] <= _Frames.KEEP_FRAMES
-        return tokens, graph, _Frames(scorer or self._scorer(), feats, keep=keep)
+        return _Frames(scorer, feats, keep=keep)
 
     def _align_one(self, x: np.ndarray, transcript: str) -> AlignmentResult:
-        tokens, graph, frames = self._prepare(x, transcript)
+        tokens, graph, feats = self._prepare(x, transcript)
+        frames = self._frames(feats, graph, self._scorer())
         path = self._decode(graph, frames)
         llr = frames.llr(graph.senone[path], self.sphinx_model().mdef.n_ci_sen)
         return self._result(x.size / self.sample_rate, path, graph, tokens, llr)
@@ -358,13 +362,14 @@ class EnglishAligner(Aligner):
         model = self.sphinx_model()
         prior = model.means.astype(np.float64)
         means = prior
+        prepared = [self._prepare(x, transcript)[1:] for x, transcript, _ in items]  # (graph, features)
         for _ in range(self.adapt_iter):
             scorer = SenoneScorer(model, self.topn, means=means.astype(np.float32))
             acc_n = np.zeros(prior.shape[:3])
             acc_x = np.zeros(prior.shape)
             frames_used = 0
-            for x, transcript, _ in items:
-                _, graph, frames = self._prepare(x, transcript, scorer)
+            for graph, feats in prepared:
+                frames = self._frames(feats, graph, scorer)
                 T, K = len(frames), graph.n_states
                 if T * K <= self.max_cells:  # Baum-Welch: the 4 most likely senones of every frame
                     need, col = np.unique(graph.senone, return_inverse=True)
