@@ -112,7 +112,7 @@ def test_bad_names_list_the_valid_ones():
         load_corpus("ptb-sample", split="validation")
     with pytest.raises(InputError, match="does not take that option"):
         load_corpus("ptb-sample", tagset="upos")
-    assert set(CORPORA) == {"ptb-sample", "ud-ewt", "conll2000", "brown-universal"}
+    assert set(CORPORA) == {"ptb-sample", "ud-ewt", "conll2000", "brown-universal", "ptb-wsj"}
 
 
 CONLLU = """# newdoc id = doc1

@@ -4,7 +4,8 @@ Data is looked for in this order: an explicit ``path=`` argument; the
 environment (``NLTK_DATA`` for NLTK packages, ``SEQTAG_DATA`` for the others);
 the data home (the project's ``corpora/`` folder, or ``SEQTAG_HOME``); for NLTK
 packages also NLTK's default folders.  A missing corpus raises
-:class:`~seqtag.exceptions.CorpusNotFoundError` naming ``seqtag download NAME``.
+:class:`~seqtag.exceptions.CorpusNotFoundError` naming ``seqtag download NAME``
+(or, for the LDC-licensed ``ptb-wsj``, how to point seqtag at your copy).
 """
 
 from __future__ import annotations
@@ -17,26 +18,27 @@ from ..exceptions import InputError
 from ._base import Corpus, data_home, document_folds
 from .download import download
 from .nltk_corpora import load_brown_universal, load_conll2000, load_ptb_sample
+from .ptb_wsj import load_ptb_wsj
 from .readers import read_columns, read_conllu
 from .speech import SpeechCorpus, Utterance, read_speech_folder
 from .ud import load_ud_ewt
 
 __all__ = [
     "CORPORA",
+    "SPEECH_CORPORA",
     "Corpus",
+    "SpeechCorpus",
+    "Utterance",
     "corpus_available",
     "data_home",
     "document_folds",
     "download",
     "load_corpus",
     "load_folds",
+    "load_speech_corpus",
     "read_columns",
     "read_conllu",
-    "SpeechCorpus",
-    "Utterance",
-    "load_speech_corpus",
     "read_speech_folder",
-    "SPEECH_CORPORA",
 ]
 
 #: Speech corpora with reference boundaries made or read here (besides folders).
@@ -48,6 +50,7 @@ CORPORA: dict[str, Callable[..., Corpus]] = {
     "ud-ewt": load_ud_ewt,
     "conll2000": load_conll2000,
     "brown-universal": load_brown_universal,
+    "ptb-wsj": load_ptb_wsj,
 }
 
 
@@ -57,13 +60,15 @@ def load_corpus(name: str, split: str = "train", **options) -> Corpus:
     Parameters
     ----------
     name : str
-        ``"ptb-sample"``, ``"ud-ewt"``, ``"conll2000"`` or ``"brown-universal"``.
+        ``"ptb-sample"``, ``"ud-ewt"``, ``"conll2000"``, ``"brown-universal"`` or
+        ``"ptb-wsj"`` (your own copy of the LDC's Penn Treebank 3).
     split : str
         ``"train"``, ``"dev"``, ``"test"`` (and ``"all"`` where it makes sense).
     **options
         Corpus options: ``path`` (a data folder) for all; ``traces`` for
-        ptb-sample; ``tagset`` (``"xpos"``/``"upos"``) for ud-ewt; ``task``
-        (``"chunk"``/``"pos"``) for conll2000.
+        ptb-sample and ptb-wsj; ``tagset`` (``"xpos"``/``"upos"``) for ud-ewt;
+        ``task`` (``"chunk"``/``"pos"``) for conll2000; ``split_scheme``
+        (``"pos"``/``"conll2000"``) for ptb-wsj.
 
     Returns
     -------
@@ -91,6 +96,7 @@ def corpus_available(name: str, **options) -> bool:
     """True when ``load_corpus(name)`` would find its data (cheap: nothing is parsed)."""
     from ..exceptions import CorpusNotFoundError
     from .nltk_corpora import find_resource
+    from .ptb_wsj import find_ptb_wsj
     from .ud import UD_EWT_FILES, ud_ewt_roots
 
     if name not in CORPORA:
@@ -99,6 +105,12 @@ def corpus_available(name: str, **options) -> bool:
         return any(
             all((root / f).is_file() for f, _ in UD_EWT_FILES.values()) for root in ud_ewt_roots(options.get("path"))
         )
+    if name == "ptb-wsj":
+        try:
+            find_ptb_wsj(options.get("path"))
+        except CorpusNotFoundError:
+            return False
+        return True
     resources = {
         "ptb-sample": ["corpora/treebank/combined"],
         "conll2000": ["corpora/conll2000"],

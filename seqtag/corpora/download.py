@@ -10,9 +10,10 @@ from pathlib import Path
 
 from ..exceptions import InputError, SeqtagError
 from ._base import data_home
+from .ptb_wsj import LDC_NOTE
 from .ud import UD_EWT_DIR, UD_EWT_FILES, UD_EWT_RELEASE, UD_EWT_URL
 
-__all__ = ["download", "NLTK_PACKAGES"]
+__all__ = ["NLTK_PACKAGES", "download"]
 
 #: corpus name -> NLTK data packages it needs
 NLTK_PACKAGES = {
@@ -28,6 +29,7 @@ def download(name: str, dest: str | Path | None = None, quiet: bool = False) -> 
 
     NLTK corpora go to ``dest/nltk_data`` through ``nltk.download``; UD EWT
     files are fetched from the UD release and checked against their sha256.
+    ``ptb-wsj`` is licensed by the LDC and cannot be downloaded.
 
     Parameters
     ----------
@@ -40,6 +42,13 @@ def download(name: str, dest: str | Path | None = None, quiet: bool = False) -> 
     -------
     pathlib.Path
         The folder the data went to.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or ``ptb-wsj`` (the message says how to use your own copy).
+    SeqtagError
+        The download failed or is corrupt.
     """
     dest = Path(dest) if dest is not None else data_home()
     if name in NLTK_PACKAGES:
@@ -56,6 +65,8 @@ def download(name: str, dest: str | Path | None = None, quiet: bool = False) -> 
         for fname, sha in UD_EWT_FILES.values():
             _fetch(UD_EWT_URL.format(release=UD_EWT_RELEASE, file=fname), target / fname, sha, quiet)
         return target
+    if name == "ptb-wsj":
+        raise InputError(f"ptb-wsj cannot be downloaded. {LDC_NOTE}")
     raise InputError(f"unknown corpus {name!r}; corpora to download: {', '.join([*NLTK_PACKAGES, 'ud-ewt'])}")
 
 
