@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
+from ..exceptions import InputError
 from ._files import html_page, markdown_table, save_figure
 from .taggers import ComparisonResult
 
-__all__ = ["write_report", "format_table"]
+__all__ = ["format_table", "write_report"]
+
+_CELL = (0.62, 0.3)  # inches per heat-map cell (width, height): room for ".967" in 8-point text
 
 _SHOWN = [
     ("accuracy", "accuracy", "{:.2%}"),
@@ -62,7 +65,8 @@ def _accuracy_errors(result: ComparisonResult) -> np.ndarray:
     return np.array(out)
 
 
-def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: str = "seqtag comparison") -> Path:
+def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: str = "seqtag comparison",
+                 max_tags: int | None = 30) -> Path:
     """Write ``results.csv``, ``results.md``, PNG plots and ``index.html`` into ``out_dir``.
 
     Parameters
@@ -71,12 +75,19 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
         From ``compare(..., return_result=True)``.
     out_dir : str or path-like
     title : str
+    max_tags : int or None, default 30
+        Rows of the per-tag F1 heat map: the ``max_tags`` most frequent gold tags of the
+        test split, or every gold tag with ``None``. ``per_tag_f1.csv`` always holds all.
 
     Returns
     -------
     pathlib.Path
         The folder.
     """
+    if max_tags is not None and (isinstance(max_tags, bool) or not isinstance(max_tags, (int, np.integer))
+                                 or max_tags < 1):
+        raise InputError(f"max_tags must be a positive whole number or None (every tag), got {max_tags!r}; "
+                         "pass e.g. max_tags=30")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -118,21 +129,9 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
         fig.colorbar(im, ax=ax, label="share of the gold tag")
         images.append(save_figure(fig, out / "confusion_best.png", plt))
 
-        f1 = pd.DataFrame({
-            name: metrics.classification_report(result.gold.y, pred)["f1"].drop("macro avg")
-            for name, pred in result.predictions.items()
-        })
-        support = metrics.classification_report(result.gold.y, result.predictions[best])["support"]
-        f1 = f1.loc[support.drop("macro avg").sort_values(ascending=False).index[:20]]
-        fig, ax = plt.subplots(figsize=(10, 3.8))
-        f1.plot.bar(ax=ax, width=0.8)
-        ax.set_ylim(max(0.0, float(np.nanmin(f1.values)) - 0.05), 1.0)
-        ax.set_ylabel("F1")
-        ax.set_xlabel("")
-        ax.set_title("per-tag F1 (20 most frequent gold tags)")
-        ax.legend(fontsize=8, ncol=min(6, len(f1.columns)), loc="upper center", bbox_to_anchor=(0.5, -0.18))
-        images.append(save_figure(fig, out / "per_tag_f1.png", plt))
+        f1 = _per_tag_f1(result.gold.y, result.predictions)
         f1.to_csv(out / "per_tag_f1.csv")
+        images.append(save_figure(_f1_heatmap(f1, max_tags, plt), out / "per_tag_f1.png", plt))
 
     if result.curves is not None and len(result.curves):
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -152,6 +151,55 @@ def write_report(result: ComparisonResult, out_dir: str | os.PathLike, title: st
     (out / "results.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     (out / "index.html").write_text(html_page(title, _describe(result), shown, images), encoding="utf-8")
     return out
+
+
+def _per_tag_f1(gold_y, predictions: dict) -> pd.DataFrame:
+    """Gold support and each model's F1 for every gold tag, most frequent first (ties by name)."""
+    counts = pd.Series([t for sent in gold_y for t in sent]).value_counts()
+    order = sorted(counts.index, key=lambda t: (-counts[t], t))
+    table = pd.DataFrame({"support": counts[order].astype(int)}, index=pd.Index(order, name="tag"))
+    for name, pred in predictions.items():
+        table[name] = metrics.classification_report(gold_y, pred, labels=order)["f1"].drop("macro avg")
+    return table
+
+
+def _f1_heatmap(f1: pd.DataFrame, max_tags: int | None, plt):
+    """Tags (rows, most frequent first, support in the label) x models; F1 as colour and as text.
+
+    The figure grows with the table so that every cell keeps the same legible size:
+    ``_CELL`` inches per cell, 8-point text at the report's 110 dpi (about 12 pixels).
+    """
+    shown = f1 if max_tags is None else f1.iloc[:max_tags]
+    values = shown.drop(columns="support").to_numpy(dtype=float)  # (tags, models)
+    n_tags, n_models = values.shape
+    labels = [f"{tag} ({n:,})" for tag, n in zip(shown.index, shown["support"])]
+    models = list(shown.columns[1:])
+    longest = max(len(m) for m in models)
+    label_w = 0.3 + 0.075 * max(len(s) for s in labels)  # inches for the row labels
+    col_h = 0.25 + (0.06 * longest if longest > 6 else 0.1)  # long model names are slanted
+    width = max(4.8, label_w + _CELL[0] * n_models + 1.3)
+    fig, ax = plt.subplots(figsize=(width, 1.0 + col_h + _CELL[1] * n_tags))
+    # the colour scale starts at the tenth percentile (rounded down to 0.1, at most 0.9) so
+    # that the bulk of F1 values, usually 0.8-1, spans most of it; lower cells saturate
+    vmin = min(0.9, np.floor(np.quantile(values, 0.1) * 10) / 10)
+    cmap = plt.get_cmap("viridis")
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=1.0, aspect="auto")
+    ax.xaxis.tick_top()
+    ax.set_xticks(range(n_models), models, rotation=35 if longest > 6 else 0,
+                  ha="left" if longest > 6 else "center", fontsize=9)
+    ax.set_yticks(range(n_tags), labels, fontsize=8)
+    ax.tick_params(length=0)
+    row_best = values.max(axis=1)
+    for (i, j), v in np.ndenumerate(values):
+        r, g, b, _ = cmap(im.norm(v))
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # luminance of the cell: white text on dark
+        ax.text(j, i, f"{v:.3f}".removeprefix("0"), ha="center", va="center", fontsize=8,
+                color="white" if dark else "black", fontweight="bold" if v == row_best[i] else "normal")
+    more = "" if n_tags == len(f1) else f"{n_tags} most frequent of {len(f1)} "
+    ax.set_title(f"per-tag F1, {more}gold tags (support)\nbold: best model for the tag", fontsize=10)
+    fig.colorbar(im, ax=ax, label="F1", extend="min" if values.min() < vmin else "neither",
+                 fraction=0.3 / (width - label_w), pad=0.03)
+    return fig
 
 
 def _describe(result: ComparisonResult) -> str:
