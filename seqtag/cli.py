@@ -21,6 +21,9 @@ from .userio import check_report_folder, read_text
 
 __all__ = ["main", "build_parser"]
 
+#: ``seqtag compare`` without ``--models``: one tagger of every family, and the baseline as a floor.
+DEFAULT_COMPARISON = "baseline,hmm2,crf,bilstm-crf,transformer"
+
 #: Modules that add their own sub-commands through ``add_commands(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = ("seqtag.align.cli",)
 
@@ -38,22 +41,56 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-def _corpus_options(args) -> dict[str, Any]:
-    opts = {}
-    for name in ("tagset", "task", "data"):
-        value = getattr(args, name, None)
-        if value is not None:
-            opts["path" if name == "data" else name] = value
-    return opts
+_FILE_OPTIONS = ("train", "dev", "test", "format", "token_column", "tag_column")
+
+
+def _corpus_source(args) -> tuple[str | None, dict[str, Any]]:
+    """``(name or path or None, load_corpus options)`` from the corpus flags, checked before any work."""
+    from .corpora import CORPORA
+
+    given = {k: getattr(args, k) for k in ("tagset", "task", "split_scheme", "data", *_FILE_OPTIONS)
+             if getattr(args, k) is not None}
+    if args.corpus in CORPORA:
+        stray = [f"--{k.replace('_', '-')}" for k in _FILE_OPTIONS if k in given]
+        if stray:
+            raise InputError(f"{', '.join(stray)} go with your own files (--corpus PATH or --train/--dev/--test), "
+                             f"not with the named corpus {args.corpus!r}")
+        return args.corpus, {"path" if k == "data" else k: v for k, v in given.items()}
+    if args.corpus is None and not any(k in given for k in ("train", "dev", "test")):
+        raise InputError(f"give --corpus NAME (one of {', '.join(CORPORA)}), --corpus PATH (your own tagged file "
+                         f"or folder), or --train/--dev/--test PATH")
+    stray = [f"--{k.replace('_', '-')}" for k in ("task", "split_scheme", "data") if k in given]
+    if stray:
+        raise InputError(f"{', '.join(stray)} go with the named corpora, not with your own files")
+    return args.corpus, given
+
+
+def _corpus_label(args) -> str:
+    return args.corpus if args.corpus is not None else "files"
 
 
 def _add_corpus_args(p: argparse.ArgumentParser) -> None:
     from .corpora import CORPORA
+    from .corpora.user import FORMATS
 
-    p.add_argument("--corpus", required=True, help=f"corpus name: {', '.join(CORPORA)}")
-    p.add_argument("--tagset", choices=["xpos", "upos"], help="ud-ewt tag column (default xpos)")
-    p.add_argument("--task", choices=["chunk", "pos"], help="conll2000 labels (default chunk)")
-    p.add_argument("--data", help="folder holding the corpus (overrides NLTK_DATA / SEQTAG_DATA)")
+    g = p.add_argument_group("data", "a named corpus, or your own files (CoNLL-U, CoNLL column files, word/TAG "
+                                     "text, or folders of them)")
+    g.add_argument("--corpus", metavar="NAME|PATH",
+                   help=f"a corpus name ({', '.join(CORPORA)}) or your own tagged file or folder; a folder's "
+                        f"files named *train*/*dev*/*test* are its splits, else 10%% of the documents are held "
+                        f"out as dev and 10%% as test (seeded)")
+    for split in ("train", "dev", "test"):
+        g.add_argument(f"--{split}", metavar="PATH", help=f"your own {split} file or folder")
+    g.add_argument("--format", choices=FORMATS, help="format of your files (default auto: CoNLL-U by its .conllu "
+                                                     "suffix or 10 tab-separated fields, word/TAG text, else columns)")
+    g.add_argument("--token-column", type=int, metavar="N", help="column files: token field (default 0)")
+    g.add_argument("--tag-column", type=int, metavar="N", help="column files: tag field (default -1, the last)")
+    g.add_argument("--tagset", choices=["xpos", "upos"], help="CoNLL-U tag field: ud-ewt and your .conllu files "
+                                                              "(default xpos)")
+    g.add_argument("--task", choices=["chunk", "pos"], help="conll2000 labels (default chunk)")
+    g.add_argument("--split-scheme", choices=["pos", "conll2000"],
+                   help="ptb-wsj sections: pos (00-18/19-21/22-24, default) or conll2000 (15-18/20)")
+    g.add_argument("--data", help="folder holding a named corpus (overrides NLTK_DATA / SEQTAG_DATA)")
 
 
 # ------------------------------------------------------------------ commands
@@ -75,15 +112,16 @@ def cmd_train(args) -> int:
     from .registry import make_model
 
     check_output_folder(args.output, "-o")
+    name, opts = _corpus_source(args)
     tagger = make_model(args.model, kind="tagger", **_parse_params(args.param))
     tagger._check_params()
-    corpus = load_corpus(args.corpus, split=args.split, **_corpus_options(args))
+    corpus = load_corpus(name, split=args.split, **opts)
     t0 = time.perf_counter()
     tagger.fit(corpus.X, corpus.y)
     seconds = time.perf_counter() - t0
     out = tagger.save(args.output)
     print(
-        f"trained {args.model} ({type(tagger).__name__}) on {args.corpus}/{args.split}: "
+        f"trained {args.model} ({type(tagger).__name__}) on {_corpus_label(args)}/{args.split}: "
         f"{len(corpus)} sentences, {corpus.n_tokens} tokens in {seconds:.1f} s -> {out}"
     )
     return 0
@@ -102,13 +140,24 @@ def _read_conllu_blocks(stream):
         yield block
 
 
-def _sentences(stream, raw: bool):
-    """Lines of ``stream`` as token lists: whitespace-split, or cut by the raw-text tokenizer."""
-    if not raw:
-        return [ln.split() for ln in stream]
-    from .dataframe import tokenize
+def _tag_lines(tagger, lines: list[str], tokenized: bool) -> list[tuple[list[str], list[str]]]:
+    """``(tokens, tags)`` per input line: one line in, one line out.
 
-    return [sent for ln in stream for sent in tokenize(ln)]
+    Raw lines are cut into sentences and tokens (:func:`seqtag.tokenize.tokenize`); each sentence
+    is tagged on its own and the sentences of a line are joined again.
+    """
+    if tokenized:
+        sents = [ln.split() for ln in lines]
+        return list(zip(sents, tagger.predict(sents)))
+    from .tokenize import tokenize
+
+    per_line = [tokenize(ln) for ln in lines]
+    tags = iter(tagger.predict([s for sents in per_line for s in sents]))
+    out = []
+    for sents in per_line:
+        tagged = [(s, next(tags)) for s in sents]
+        out.append(([w for s, _ in tagged for w in s], [t for _, ts in tagged for t in ts]))
+    return out
 
 
 def _tag_to_parquet(args) -> int:
@@ -125,7 +174,7 @@ def _tag_to_parquet(args) -> int:
     if args.scheduler and args.workers is not None:
         raise InputError("give either --scheduler (an existing cluster) or --workers (a local one), not both")
     source = sys.stdin if args.input == "text" else args.input
-    opts = dict(tokenized=not args.raw, marginals=args.marginals, chunk_lines=args.chunk_lines,
+    opts = dict(tokenized=args.tokenized, marginals=args.marginals, chunk_lines=args.chunk_lines,
                 overwrite=args.overwrite)
     if args.workers == 0:
         stats = tag_file(source, args.model_dir, args.output, **opts)
@@ -164,8 +213,8 @@ def cmd_tag(args) -> int:
             out.write("\n")
         return 0
     source = None if args.input == "text" else args.input
-    lines = _sentences(read_text(source, "input" if source is None else "--input").splitlines(), args.raw)
-    for tokens, tags in zip(lines, tagger.predict(lines)):
+    lines = read_text(source, "input" if source is None else "--input").splitlines()
+    for tokens, tags in _tag_lines(tagger, lines, args.tokenized):
         if args.format == "slash":
             out.write(" ".join(f"{w}/{t}" for w, t in zip(tokens, tags)) + "\n")
         elif args.format == "tsv":
@@ -180,17 +229,20 @@ def cmd_tag(args) -> int:
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
-    from .persistence import load_model as load
-    from .corpora import load_corpus
+    from .corpora import MissingSplitError, load_corpus
     from .evaluation import evaluate
+    from .persistence import load_model as load
 
+    name, opts = _corpus_source(args)
     tagger = load(args.model_dir)
-    opts = _corpus_options(args)
-    corpus = load_corpus(args.corpus, split=args.split, **opts)
-    vocab = set(w for s in load_corpus(args.corpus, split=args.vocab_split, **opts).X for w in s)
+    corpus = load_corpus(name, split=args.split, **opts)
+    try:
+        vocab = {w for s in load_corpus(name, split=args.vocab_split, **opts).X for w in s}
+    except MissingSplitError:  # only --test given: no known/unknown-word columns
+        vocab = None
     row = evaluate(tagger, corpus, vocab=vocab)
     table = pd.DataFrame([row], index=[str(args.model_dir)])
-    print(f"{args.corpus}/{args.split}: {len(corpus)} sentences, {corpus.n_tokens} tokens")
+    print(f"{_corpus_label(args)}/{args.split}: {len(corpus)} sentences, {corpus.n_tokens} tokens")
     print(table.T.to_string(float_format=lambda v: f"{v:.4f}"))
     return 0
 
@@ -198,6 +250,7 @@ def cmd_evaluate(args) -> int:
 def cmd_compare(args) -> int:
     from .comparison import compare, format_table, write_report
 
+    name, opts = _corpus_source(args)
     if args.report:
         check_report_folder(args.report)
     if args.curve is None:
@@ -210,12 +263,12 @@ def cmd_compare(args) -> int:
         except ValueError:
             raise InputError(f"--curve takes comma-separated fractions such as 0.1,0.5,1 or 'none', got {args.curve!r}")
     result = compare(
-        args.models, args.corpus, preset=args.preset, cv=args.cv, corpus_options=_corpus_options(args),
+        args.models, name, preset=args.preset, cv=args.cv, corpus_options=opts,
         curve_sizes=sizes, n_resamples=args.bootstrap, progress=not args.quiet, return_result=True,
     )
     print(format_table(result.table).to_string())
     if args.report:
-        out = write_report(result, args.report, title=f"seqtag compare: {args.corpus}")
+        out = write_report(result, args.report, title=f"seqtag compare: {_corpus_label(args)}")
         print(f"report: {out / 'index.html'}")
     return 0
 
@@ -262,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "tag", help="tag sentences from stdin or a file, to stdout or Parquet (optionally on Dask)",
-        description="Tag stdin or --input FILE: one whitespace-tokenized sentence per line (or raw text with "
-                    "--raw), or CoNLL-U on stdin with --input conllu. With --output OUT.parquet the rows go to a "
+        description="Tag stdin or --input FILE: raw text, one output line per input line (--tokenized: "
+                    "whitespace-tokenized lines), or CoNLL-U on stdin with --input conllu. With --output OUT.parquet the rows go to a "
                     "Parquet folder, tagged on a local Dask cluster (--workers N) or an existing one "
                     "(--scheduler ADDRESS).",
     )
@@ -271,7 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", default="text", metavar="FILE|text|conllu",
                    help="a text file (./text for a file named text), or the stdin format: text (default) "
                         "or conllu")
-    p.add_argument("--raw", action="store_true", help="lines are raw text: split sentences and tokens")
+    p.add_argument("--tokenized", action="store_true",
+                   help="lines are already tokenized: split at whitespace only (default: raw text, cut into "
+                        "Penn-Treebank tokens; a line with several sentences stays one output line)")
+    p.add_argument("--raw", action="store_false", dest="tokenized", help=argparse.SUPPRESS)  # the old default's opt-in
     p.add_argument("--format", choices=["slash", "tsv", "conllu"], default="slash", help="output for text input")
     p.add_argument("--column", choices=["xpos", "upos"], default="xpos", help="CoNLL-U column to fill")
     p.add_argument("--output", metavar="OUT.parquet",
@@ -295,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="train and score several taggers on the same corpus and split",
         description="Compare taggers on one corpus: one row per model, optional report folder.",
     )
-    p.add_argument("--models", default="baseline,hmm1,hmm2", help="comma-separated presets (see `seqtag list`)")
+    p.add_argument("--models", default=DEFAULT_COMPARISON,
+                   help=f"comma-separated presets (see `seqtag list`); default {DEFAULT_COMPARISON}: a baseline, "
+                        f"an HMM, a CRF, a recurrent and a transformer tagger")
     _add_corpus_args(p)
     p.add_argument("--preset", default="quick", help="quick (minutes) or full (the published settings)")
     p.add_argument("--cv", type=int, metavar="K", help="document-level K-fold cross-validation instead of the test split")

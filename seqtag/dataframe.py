@@ -16,7 +16,7 @@ so the single-process and distributed results are identical.
 Raw text (``tokenized=False``) is cut into sentences at line breaks and after
 ``.``, ``!`` or ``?`` followed by a capitalised word (not after a few common
 abbreviations or single initials), then into Penn-Treebank-style tokens with
-NLTK's regex ``NLTKWordTokenizer`` (no downloaded data needed).
+NLTK's ``NLTKWordTokenizer`` rules (:mod:`seqtag.tokenize`; no downloaded data needed).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
-import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InputError
+from .tokenize import split_sentences, tokenize
 
 __all__ = [
     "tag_dataframe", "align_dataframe", "tokenize", "split_sentences",
@@ -41,87 +41,6 @@ __all__ = [
 ]
 
 _STR = pd.StringDtype()
-
-#: Tokens whose final period does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt vs etc inc corp co ltd no fig e.g i.e u.s u.k jan feb mar apr jun jul "
-    "aug sep sept oct nov dec gen col sgt rep sen gov".split()
-)
-_CANDIDATE = re.compile(r"[.!?]+[\"')\]\u2019\u201d]*(?=\s+[\"'(\[\u2018\u201c]*[A-Z0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Cut raw text into sentences (rule-based; no model or downloaded data).
-
-    A line break always ends a sentence (the ``seqtag tag`` convention of one
-    sentence per line); inside a line, ``.``, ``!`` or ``?`` (with any closing
-    quotes or brackets) followed by whitespace and a capital letter or digit
-    ends one, unless the period closes a common abbreviation (``Mr.``,
-    ``U.S.``, ``Jan.``) or a single initial (``J.``).
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    list of str
-        Non-empty sentences, stripped.
-
-    Examples
-    --------
-    >>> split_sentences("Mr. Smith left. He was tired!  Then\\nnew line")
-    ['Mr. Smith left.', 'He was tired!', 'Then', 'new line']
-    """
-    if not isinstance(text, str):
-        raise InputError(f"split_sentences expects a str, got {type(text).__name__}")
-    out = []
-    for line in text.splitlines():
-        start = 0
-        for m in _CANDIDATE.finditer(line):
-            if m.group(0).startswith("."):
-                word = line[start:m.start()].rsplit(None, 1)[-1] if line[start:m.start()].strip() else ""
-                word = word.lstrip("\"'([\u2018\u201c").lower()
-                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                    continue
-            sent = line[start:m.end()].strip()
-            if sent:
-                out.append(sent)
-            start = m.end()
-        rest = line[start:].strip()
-        if rest:
-            out.append(rest)
-    return out
-
-
-_WORD_TOKENIZER = None
-
-
-def tokenize(text: str) -> list[list[str]]:
-    """Split raw text into sentences of Penn-Treebank-style tokens.
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    list of list of str
-        One token list per sentence (see :func:`split_sentences`).
-
-    Examples
-    --------
-    >>> tokenize("It cost $3.50, didn't it? Yes.")
-    [['It', 'cost', '$', '3.50', ',', 'did', "n't", 'it', '?'], ['Yes', '.']]
-    """
-    global _WORD_TOKENIZER
-    if _WORD_TOKENIZER is None:
-        from nltk.tokenize import NLTKWordTokenizer
-
-        _WORD_TOKENIZER = NLTKWordTokenizer()
-    sents = [_WORD_TOKENIZER.tokenize(s) for s in split_sentences(text)]
-    return [s for s in sents if s]
-
 
 # ----------------------------------------------------------------------- schema
 def tag_columns(marginals: bool = False) -> list[str]:

@@ -120,7 +120,7 @@ def test_cli_on_an_existing_scheduler(client, ptb, tmp_path, capsys):
     old, sys.stdin = sys.stdin, io.StringIO("")
     try:
         code = main(["tag", str(model), "--input", str(tmp_path / "big.txt"), "--output",
-                     str(tmp_path / "out.parquet"), "--scheduler", address, "--chunk-lines", "20"])
+                     str(tmp_path / "out.parquet"), "--scheduler", address, "--chunk-lines", "20", "--tokenized"])
     finally:
         sys.stdin = old
     out = capsys.readouterr().out

@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .. import metrics
-from ..corpora import Corpus, load_corpus, load_folds
+from ..corpora import Corpus, MissingSplitError, load_corpus, load_folds
 from ..evaluation import evaluate
 from ..exceptions import InputError
 from ..registry import MODELS, PRESET_CURVES, PRESETS, make_model, model_names
@@ -166,12 +166,26 @@ def _run_one(name, proto, train, dev, test, vocab, progress) -> tuple[dict, list
     return row, pred
 
 
+def _by_name(corpus) -> bool:
+    """A corpus name, a path to the user's files, or None (their files are in the options)."""
+    return corpus is None or isinstance(corpus, (str, os.PathLike))
+
+
+def _corpus_label(corpus) -> str:
+    if corpus is None:
+        return "files"
+    return os.fspath(corpus) if _by_name(corpus) else "custom"
+
+
 def _load_splits(corpus, corpus_options, train_split, dev_split, test_split):
-    if isinstance(corpus, str):
+    if _by_name(corpus):
         opts = dict(corpus_options or {})
         train = load_corpus(corpus, split=train_split, **opts)
         test = load_corpus(corpus, split=test_split, **opts)
-        dev = load_corpus(corpus, split=dev_split, **opts) if dev_split else None
+        try:
+            dev = load_corpus(corpus, split=dev_split, **opts) if dev_split else None
+        except MissingSplitError:  # the user's files without a dev part: no early stopping
+            dev = None
         return train, dev, test
     if isinstance(corpus, Sequence) and len(corpus) in (2, 3) and all(isinstance(c, Corpus) for c in corpus):
         train, *rest = corpus
@@ -203,8 +217,11 @@ def compare(
     models : str, list of str, or dict of str to Tagger
         Preset names (``"baseline,hmm2,crf"`` or a list; see ``seqtag list``)
         or named tagger instances.
-    corpus : str or tuple of Corpus
-        A corpus name, or ``(train, test)`` / ``(train, dev, test)`` corpora.
+    corpus : str, path-like, tuple of Corpus or None
+        A corpus name, the user's own tagged file or folder (``None`` when
+        ``corpus_options`` holds ``train``/``dev``/``test`` paths; see
+        :func:`seqtag.corpora.user.load_files`), or ``(train, test)`` /
+        ``(train, dev, test)`` corpora.
     preset : {"quick", "full"}
         Parameter overrides for the named models (:data:`seqtag.registry.PRESETS`).
     cv : int, optional
@@ -251,9 +268,9 @@ def compare(
         curve_sizes = PRESET_CURVES[preset]
     if curve_sizes:
         curve_sizes = _check_sizes(curve_sizes)
-    info = {"preset": preset, "cv": cv, "corpus": corpus if isinstance(corpus, str) else "custom"}
+    info = {"preset": preset, "cv": cv, "corpus": _corpus_label(corpus)}
     if cv is not None:
-        if not isinstance(corpus, str):
+        if not _by_name(corpus):
             raise InputError("cv needs a corpus name (folds are built from its train and dev splits)")
         return _compare_cv(protos, corpus, cv, corpus_options, random_state, progress, info, return_result)
 

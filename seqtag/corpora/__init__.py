@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..exceptions import InputError
-from ._base import Corpus, data_home, document_folds
+from ._base import Corpus, MissingSplitError, data_home, document_folds
 from .download import download
 from .nltk_corpora import load_brown_universal, load_conll2000, load_ptb_sample
 from .ptb_wsj import load_ptb_wsj
@@ -27,6 +27,7 @@ __all__ = [
     "CORPORA",
     "SPEECH_CORPORA",
     "Corpus",
+    "MissingSplitError",
     "SpeechCorpus",
     "Utterance",
     "corpus_available",
@@ -54,21 +55,24 @@ CORPORA: dict[str, Callable[..., Corpus]] = {
 }
 
 
-def load_corpus(name: str, split: str = "train", **options) -> Corpus:
+def load_corpus(name: str | os.PathLike | None, split: str = "train", **options) -> Corpus:
     """Load one split of a named corpus.
 
     Parameters
     ----------
-    name : str
+    name : str, path-like or None
         ``"ptb-sample"``, ``"ud-ewt"``, ``"conll2000"``, ``"brown-universal"`` or
         ``"ptb-wsj"`` (your own copy of the LDC's Penn Treebank 3).
+        Or the user's own tagged file or folder (:func:`seqtag.corpora.user.load_files`;
+        ``None`` with ``train=``/``dev=``/``test=`` paths).
     split : str
         ``"train"``, ``"dev"``, ``"test"`` (and ``"all"`` where it makes sense).
     **options
         Corpus options: ``path`` (a data folder) for all; ``traces`` for
         ptb-sample and ptb-wsj; ``tagset`` (``"xpos"``/``"upos"``) for ud-ewt;
         ``task`` (``"chunk"``/``"pos"``) for conll2000; ``split_scheme``
-        (``"pos"``/``"conll2000"``) for ptb-wsj.
+        (``"pos"``/``"conll2000"``) for ptb-wsj; ``train``, ``dev``, ``test``,
+        ``format``, ``tagset``, ``token_column``, ``tag_column`` for the user's own files.
 
     Returns
     -------
@@ -81,9 +85,16 @@ def load_corpus(name: str, split: str = "train", **options) -> Corpus:
     >>> len(train), train.n_tokens  # doctest: +SKIP
     (3396, 81793)
     """
-    loader = CORPORA.get(name)
+    loader = CORPORA.get(name) if isinstance(name, str) else None
     if loader is None:
-        raise InputError(f"unknown corpus {name!r}; valid corpora: {', '.join(CORPORA)}")
+        if not (name is None or os.path.exists(name) or set(options) & {"train", "dev", "test"}):
+            raise InputError(f"unknown corpus {name!r}; valid corpora: {', '.join(CORPORA)}, or the path of "
+                             f"your own tagged file or folder")
+        from functools import partial
+
+        from .user import load_files
+
+        loader = partial(load_files, name)
     try:
         return loader(split=split, **options)
     except TypeError as exc:

@@ -11,7 +11,11 @@ import numpy as np
 
 from ..exceptions import CorpusNotFoundError, InputError
 
-__all__ = ["Corpus", "data_home", "document_folds", "not_found"]
+__all__ = ["Corpus", "MissingSplitError", "data_home", "document_folds", "not_found"]
+
+
+class MissingSplitError(InputError):
+    """A corpus has no such split (e.g. no dev files were given); callers may go on without it."""
 
 
 @dataclass(frozen=True, eq=False)
