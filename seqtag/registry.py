@@ -34,6 +34,7 @@ CLASSES: dict[str, str] = {
     "CTCAligner": "seqtag.align.aligners.ctc",
     "AttentionAligner": "seqtag.align.aligners.attention",
     "EnglishAligner": "seqtag.align.aligners.english",
+    "TriggerWordDetector": "seqtag.trigger.detector",
 }
 
 _EXTRA: dict[str, type] = {}  # classes registered at run time (user subclasses)
