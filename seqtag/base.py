@@ -17,21 +17,24 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from nltk.tag.api import TaggerI
-from sklearn.base import BaseEstimator
 
+from . import exceptions
+from ._estimator import Estimator, nltk_method, register_when_imported
 from ._validation import check_sentences, check_tagged, check_tokens
-from .exceptions import InputError, NotFittedError
+from .exceptions import InputError
 from .persistence import Persistent
 
 __all__ = ["Tagger", "MarginalsMixin"]
 
 
-class Tagger(Persistent, BaseEstimator, TaggerI):
+class Tagger(Persistent, Estimator):
     """Base class of all taggers: scikit-learn ``fit/predict/score`` and NLTK's ``TaggerI``.
 
     Every tagger is an ``nltk.tag.api.TaggerI``: ``tag``, ``tag_sents`` and NLTK's own
     ``accuracy(gold)``, ``evaluate_per_tag``, ``confusion`` ... work on tagged sentences.
+    Neither library is imported until it is used (``seqtag tag`` with an HMM needs neither):
+    ``isinstance(tagger, TaggerI)`` holds from the moment NLTK is imported, and scikit-learn's
+    ``clone``, ``GridSearchCV`` and ``cross_val_score`` take a tagger as they take any estimator.
 
     Subclasses store their constructor arguments unchanged in ``__init__`` (the
     scikit-learn rule) and set learned attributes, ending in ``_``, in ``_fit``.
@@ -67,7 +70,7 @@ class Tagger(Persistent, BaseEstimator, TaggerI):
 
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
-            raise NotFittedError(
+            raise exceptions.NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call "
                 f"fit(X, y) with tagged sentences before predict, tag, score or save"
             )
@@ -153,6 +156,19 @@ class Tagger(Persistent, BaseEstimator, TaggerI):
         """
         Xs = check_sentences(sentences, name="sentences")
         return [list(zip(s, t)) for s, t in zip(Xs, self.predict(Xs))]
+
+
+    accuracy = nltk_method("accuracy", "Token accuracy of ``tag_sents`` on NLTK-style gold tagged sentences.")
+    evaluate = nltk_method("evaluate", "NLTK's deprecated name of :meth:`accuracy`.")
+    confusion = nltk_method("confusion", "NLTK's ``ConfusionMatrix`` of the tags on gold tagged sentences.")
+    recall = nltk_method("recall", "Per-tag recall on gold tagged sentences.")
+    precision = nltk_method("precision", "Per-tag precision on gold tagged sentences.")
+    f_measure = nltk_method("f_measure", "Per-tag F-measure on gold tagged sentences.")
+    evaluate_per_tag = nltk_method("evaluate_per_tag", "A per-tag precision / recall / F table as text.")
+    _confusion_cached = nltk_method("_confusion_cached", "NLTK's cached confusion matrix (used by confusion).")
+
+
+register_when_imported("nltk.tag.api", "TaggerI", Tagger)
 
 
 class MarginalsMixin:

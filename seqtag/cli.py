@@ -70,18 +70,16 @@ def _corpus_label(args) -> str:
 
 
 def _add_corpus_args(p: argparse.ArgumentParser) -> None:
-    from .corpora import CORPORA
-    from .corpora.user import FORMATS
-
+    # no seqtag.corpora import here: building the parser must stay cheap for `seqtag tag`
     g = p.add_argument_group("data", "a named corpus, or your own files (CoNLL-U, CoNLL column files, word/TAG "
                                      "text, or folders of them)")
     g.add_argument("--corpus", metavar="NAME|PATH",
-                   help=f"a corpus name ({', '.join(CORPORA)}) or your own tagged file or folder; a folder's "
-                        f"files named *train*/*dev*/*test* are its splits, else 10%% of the documents are held "
-                        f"out as dev and 10%% as test (seeded)")
+                   help="a corpus name (see `seqtag list`) or your own tagged file or folder; a folder's "
+                        "files named *train*/*dev*/*test* are its splits, else 10%% of the documents are held "
+                        "out as dev and 10%% as test (seeded)")
     for split in ("train", "dev", "test"):
         g.add_argument(f"--{split}", metavar="PATH", help=f"your own {split} file or folder")
-    g.add_argument("--format", choices=FORMATS, help="format of your files (default auto: CoNLL-U by its .conllu "
+    g.add_argument("--format", metavar="auto|conllu|columns|slash", help="format of your files (default auto: CoNLL-U by its .conllu "
                                                      "suffix or 10 tab-separated fields, word/TAG text, else columns)")
     g.add_argument("--token-column", type=int, metavar="N", help="column files: token field (default 0)")
     g.add_argument("--tag-column", type=int, metavar="N", help="column files: tag field (default -1, the last)")

@@ -6,7 +6,7 @@ command line can print it without a traceback.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+import threading
 
 __all__ = [
     "SeqtagError",
@@ -36,5 +36,21 @@ class ModelFileError(SeqtagError, ValueError):
     """A saved model folder is missing, corrupt or was not written by seqtag."""
 
 
-class NotFittedError(SeqtagError, _SklearnNotFittedError):
-    """A model was used before ``fit``; also a scikit-learn ``NotFittedError``."""
+_LOCK = threading.Lock()
+
+
+def __getattr__(name: str):
+    # NotFittedError derives from scikit-learn's, and importing scikit-learn takes seconds that
+    # `seqtag tag` with a saved HMM does not need: the class is made on first use, once.
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _LOCK:
+        if name not in globals():
+            from sklearn.exceptions import NotFittedError as sklearn_not_fitted
+
+            class NotFittedError(SeqtagError, sklearn_not_fitted):
+                """A model was used before ``fit``; also a scikit-learn ``NotFittedError``."""
+
+            NotFittedError.__module__ = __name__
+            globals()[name] = NotFittedError
+    return globals()[name]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import nltk
+from typing import Any
 
 from ..exceptions import InputError
 from ._base import Corpus, data_home, env_paths, not_found
@@ -19,12 +18,14 @@ def nltk_roots(path: str | os.PathLike | None = None) -> list[Path]:
     """NLTK data folders in lookup order: ``path``, ``NLTK_DATA``, seqtag's data home, NLTK's defaults."""
     if path is not None:
         return [Path(path)]
+    import nltk  # here, not at import time: `seqtag tag` and `seqtag list` need no NLTK
+
     roots = env_paths("NLTK_DATA") + [data_home() / "nltk_data"]
     roots += [Path(p) for p in nltk.data.path if Path(p) not in roots]
     return roots
 
 
-def find_resource(resource: str, name: str, path, is_dir: bool = True) -> nltk.data.PathPointer:
+def find_resource(resource: str, name: str, path, is_dir: bool = True) -> Any:
     """Find ``kind/package/rest`` unzipped or inside ``kind/package.zip`` (how NLTK ships data).
 
     Parameters
@@ -38,11 +39,17 @@ def find_resource(resource: str, name: str, path, is_dir: bool = True) -> nltk.d
     is_dir : bool
         The resource is a folder (else a file).
 
+    Returns
+    -------
+    nltk.data.PathPointer
+
     Raises
     ------
     CorpusNotFoundError
         Nowhere to be found; the message says how to get it.
     """
+    import nltk
+
     roots = [str(r) for r in nltk_roots(path)]
     kind, package, *rest = resource.split("/")
     inner = "/".join([package, *rest]) + ("/" if is_dir else "")

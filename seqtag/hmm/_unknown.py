@@ -119,7 +119,16 @@ class SuffixModel:
         return self
 
     def _finish(self, counts, class_counts, tag_probs) -> None:
-        self.counts_ = counts
+        # counts: {(shape class, suffix): (K,) counts}; kept sorted by key for get_state
+        keys = sorted(counts)
+        dense = np.stack([counts[k] for k in keys]) if keys else np.zeros((0, len(tag_probs)))
+        self._finish_dense(keys, dense, class_counts, tag_probs)
+
+    def _finish_dense(self, keys, dense, class_counts, tag_probs) -> None:
+        """Smooth every trie node; ``keys`` sorted, ``dense`` (nodes, K) their suffix counts."""
+        if any(a >= b for a, b in zip(keys, keys[1:])):
+            raise ValueError("suffix keys must be sorted and distinct")
+        self.keys_, self.suffix_counts_ = keys, dense
         self.class_counts_ = class_counts
         self.tag_probs_ = tag_probs
         if self.theta is None:
@@ -139,24 +148,20 @@ class SuffixModel:
             self.log_tag_probs_ = np.log(tag_probs)
         # P(t | suffix) depends only on the suffix and its shorter suffixes, so
         # every trie node is smoothed once here, level by level (parents first)
-        keys = sorted(counts, key=lambda k: (len(k[1]), k))
-        self._node = {key: i for i, key in enumerate(keys)}
-        probs = np.empty((len(keys), len(tag_probs)))  # (nodes, K)
-        i = 0
-        while i < len(keys):
-            j = i
-            m = len(keys[i][1])
-            while j < len(keys) and len(keys[j][1]) == m:
-                j += 1
-            level = keys[i:j]
-            raw = np.stack([counts[k] for k in level])
-            raw /= raw.sum(1, keepdims=True)
-            if m == 1:
-                parent = base[[k[0] for k in level]]
-            else:
-                parent = probs[[self._node[(k[0], k[1][1:])] for k in level]]
-            probs[i:j] = (raw + th * parent) / (1.0 + th)
-            i = j
+        lengths = np.fromiter((len(k[1]) for k in keys), np.int64, len(keys))
+        order = np.argsort(lengths, kind="stable")  # keys are sorted: (length, key) order
+        lengths = lengths[order]
+        node = self._node = {keys[i]: r for r, i in enumerate(order.tolist())}
+        # a one-letter suffix backs off to its shape class, a longer one to itself minus a letter
+        parent = np.fromiter((c if len(x) == 1 else node[c, x[1:]] for c, x in (keys[i] for i in order.tolist())),
+                             np.int64, len(keys))
+        raw = dense[order]
+        raw = raw / raw.sum(1, keepdims=True)
+        probs = np.empty_like(raw)  # (nodes, K), rows in level order
+        for m in np.unique(lengths):
+            level = lengths == m
+            above = base[parent[level]] if m == 1 else probs[parent[level]]  # one letter: its shape class
+            probs[level] = (raw[level] + th * above) / (1.0 + th)
         self.node_probs_ = probs
         self._node_log_emit = self._bayes(probs)
         self._base_log_emit = self._bayes(base)
@@ -197,23 +202,17 @@ class SuffixModel:
     # ---------------------------------------------------------- persistence
     def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """JSON-able state and arrays (sparse suffix counts)."""
-        keys = sorted(self.counts_)
-        rows, cols, vals = [], [], []
-        for i, key in enumerate(keys):
-            nz = np.flatnonzero(self.counts_[key])
-            rows.append(np.full(nz.size, i, np.int64))
-            cols.append(nz)
-            vals.append(self.counts_[key][nz])
-        cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+        keys = self.keys_
+        rows, cols = np.nonzero(self.suffix_counts_)  # row-major: by suffix, then tag
         state = {
             "suffix_classes": [k[0] for k in keys],
             "suffixes": [k[1] for k in keys],
             "theta": self.theta_,
         }
         arrays = {
-            "suffix_rows": cat(rows, np.int64),
-            "suffix_tags": cat(cols, np.int64),
-            "suffix_counts": cat(vals, np.float64),
+            "suffix_rows": rows.astype(np.int64),
+            "suffix_tags": cols.astype(np.int64),
+            "suffix_counts": self.suffix_counts_[rows, cols].astype(np.float64),
             "class_counts": self.class_counts_,
             "tag_probs": self.tag_probs_,
         }
@@ -226,6 +225,6 @@ class SuffixModel:
         keys = list(zip((int(c) for c in state["suffix_classes"]), state["suffixes"]))
         dense = np.zeros((len(keys), n_tags))
         dense[arrays["suffix_rows"], arrays["suffix_tags"]] = arrays["suffix_counts"]
-        counts = {key: dense[i] for i, key in enumerate(keys)}
-        model._finish(counts, np.asarray(arrays["class_counts"], np.float64), np.asarray(arrays["tag_probs"]))
+        model._finish_dense(keys, dense, np.asarray(arrays["class_counts"], np.float64),
+                            np.asarray(arrays["tag_probs"]))
         return model

@@ -10,8 +10,8 @@ import copy
 import sys
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
+from .._estimator import Estimator
 from .._validation import store_params
 from ..exceptions import InputError, NotFittedError
 from ..chains.dense import (
@@ -87,7 +87,7 @@ def _normalize_rows(counts: np.ndarray, old: np.ndarray) -> np.ndarray:
     return np.where(tot > 0, new, old)
 
 
-class CategoricalHMM(BaseEstimator):
+class CategoricalHMM(Estimator):
     """Hidden Markov model over discrete symbols, fitted by Baum-Welch (EM).
 
     Parameters

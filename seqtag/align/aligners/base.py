@@ -26,10 +26,11 @@ import time
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
+from ... import exceptions
 from ..._arrays import as_numpy
-from ...exceptions import InputError, NotFittedError, SeqtagError
+from ..._estimator import Estimator
+from ...exceptions import InputError, SeqtagError
 from ...persistence import Persistent
 from ..result import AlignmentResult
 
@@ -127,7 +128,7 @@ def _name(item, i: int) -> str:
     return f"utterance #{i}"
 
 
-class Aligner(Persistent, BaseEstimator):
+class Aligner(Persistent, Estimator):
     """Base class of all forced aligners.
 
     Class attributes
@@ -164,7 +165,7 @@ class Aligner(Persistent, BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
-            raise NotFittedError(
+            raise exceptions.NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(utterances) first, or load a "
                 f"saved one with seqtag.load(folder)"
             )
