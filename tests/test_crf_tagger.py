@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import seqtag
-from seqtag.crf.features import FeatureExtractor, parse_features, short_shape, word_shape
+from seqtag.crf import features as crf_features
+from seqtag.crf.features import (
+    DEFAULT_FEATURES_V1,
+    FeatureExtractor,
+    parse_features,
+    short_shape,
+    word_shape,
+)
 from seqtag.crf.tagger import CRFTagger
 from seqtag.exceptions import InputError
+from seqtag.persistence import CONFIG_FILE
 
 from . import naive_crf
 
@@ -99,6 +109,33 @@ def test_save_load_roundtrip_and_feature_fn_refused(fitted, toy, tmp_path):
     tagger = CRFTagger(features=["word"], feature_fn=lambda toks, i: ["x"], max_iter=3).fit(*toy)
     with pytest.raises(InputError, match="feature_fn=.*cannot be saved as JSON"):
         tagger.save(tmp_path / "fn")
+
+
+def test_loaded_model_keeps_its_templates_when_the_defaults_change(toy, tmp_path, monkeypatch):
+    tagger = CRFTagger(max_iter=20).fit(*toy)
+    path = tagger.save(tmp_path / "crf")
+    monkeypatch.setattr(crf_features, "DEFAULT_FEATURES", ["word"])
+    assert CRFTagger(max_iter=1).fit(*toy).attributes_[0].startswith("word=")  # the patch took effect
+    loaded = seqtag.load(path)
+    assert loaded.get_params()["features"] is None
+    assert loaded._extractor.templates == tagger._extractor.templates
+    assert loaded.predict(TEST) == tagger.predict(TEST)
+    np.testing.assert_array_equal(loaded._scores(TEST[:2])[0], tagger._scores(TEST[:2])[0])
+
+
+def test_model_saved_before_templates_were_recorded_loads_with_the_old_defaults(toy, tmp_path):
+    """Files written when ``features=None`` meant DEFAULT_FEATURES_V1 have no ``templates`` entry."""
+    old = CRFTagger(features=DEFAULT_FEATURES_V1, c2=1.0, min_freq=1, max_iter=20).fit(*toy)
+    path = old.save(tmp_path / "old")
+    config_file = path / CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["params"]["features"] = None
+    del config["state"]["templates"]
+    config_file.write_text(json.dumps(config))
+    loaded = seqtag.load(path)
+    assert loaded._extractor.templates == parse_features(DEFAULT_FEATURES_V1) != parse_features(None)
+    np.testing.assert_array_equal(loaded._scores(TEST[:2])[0], old._scores(TEST[:2])[0])
+    assert loaded.predict(TEST) == old.predict(TEST)
 
 
 def test_l1_gives_sparse_weights(toy):

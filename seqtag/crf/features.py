@@ -13,7 +13,8 @@ is called per token (it may look at the whole sentence).
 
 Configuration (``features=``)
 -----------------------------
-- ``None``: :data:`DEFAULT_FEATURES`.
+- ``None``: :data:`DEFAULT_FEATURES` (the dev-tuned set; :data:`DEFAULT_FEATURES_V1` is
+  what ``None`` meant before 2026-11-30).
 - a list of template specs: ``"name"`` (offset 0) or ``"name[-1]"`` / ``"name[+2]"``;
   the group name ``"flags"`` expands to all boolean flags.
 - a dict ``{"local": [names], "context": [names], "window": w}``: local names at offset
@@ -31,8 +32,16 @@ import scipy.sparse as sp
 
 from ..exceptions import InputError
 
-__all__ = ["TEMPLATES", "DEFAULT_FEATURES", "parse_features", "word_shape", "short_shape",
-           "FeatureExtractor"]
+__all__ = [
+    "DEFAULT_FEATURES",
+    "DEFAULT_FEATURES_V1",
+    "TEMPLATES",
+    "FeatureExtractor",
+    "parse_features",
+    "short_shape",
+    "template_specs",
+    "word_shape",
+]
 
 
 def word_shape(word: str) -> str:
@@ -73,6 +82,10 @@ def _suffix(n: int) -> Callable[[str], str | None]:
     return lambda w: w[-n:] if len(w) >= n else None
 
 
+def _lsuffix(n: int) -> Callable[[str], str | None]:
+    return lambda w: w.lower()[-n:] if len(w) >= n else None
+
+
 #: Template name -> function of one word returning the attribute value (None: no attribute).
 TEMPLATES: dict[str, Callable[[str], str | None]] = {
     "bias": lambda w: "",
@@ -90,13 +103,25 @@ TEMPLATES: dict[str, Callable[[str], str | None]] = {
     "is_lower": _flag(str.islower),
     **{f"prefix{n}": _prefix(n) for n in range(1, 7)},
     **{f"suffix{n}": _suffix(n) for n in range(1, 7)},
-    **{f"lsuffix{n}": (lambda n: lambda w: w.lower()[-n:] if len(w) >= n else None)(n) for n in range(1, 7)},
+    **{f"lsuffix{n}": _lsuffix(n) for n in range(1, 7)},
 }
 
 _GROUPS = {"flags": ["has_digit", "is_digit", "has_hyphen", "has_upper", "is_upper", "is_title"]}
 
-#: The default configuration: word identity, affixes 1-4, shape, flags, +-2 context words.
-DEFAULT_FEATURES: dict[str, Any] = {
+#: The default configuration, tuned on the PTB-sample dev split (docs/benchmarks.md, CRF section):
+#: word identity, prefixes 1-4, suffixes 1-5, shapes, length, flags, +-2 context words, the
+#: neighbours' suffixes and shapes.
+DEFAULT_FEATURES: list[str] = [
+    "bias", "word", "lower", "prefix1", "prefix2", "prefix3", "prefix4",
+    "suffix1", "suffix2", "suffix3", "suffix4", "suffix5", "lsuffix3", "shape", "short_shape", "length",
+    "flags", "lower[-2]", "lower[-1]", "lower[+1]", "lower[+2]",
+    "suffix3[-1]", "suffix3[+1]", "suffix2[+1]", "short_shape[-1]", "short_shape[+1]",
+    "is_title[-1]", "is_title[+1]",
+]
+
+#: What ``features=None`` meant before 2026-11-30: models saved then record no template list,
+#: so loading them uses this.
+DEFAULT_FEATURES_V1: dict[str, Any] = {
     "local": ["bias", "word", "lower", "prefix1", "prefix2", "prefix3", "prefix4",
               "suffix1", "suffix2", "suffix3", "suffix4", "shape", "flags"],
     "context": ["lower"],
@@ -174,6 +199,19 @@ def parse_features(features: Any) -> list[tuple[str, int]]:
             f"{{'local': [...], 'context': [...], 'window': 2}}, got {type(features).__name__}"
         )
     return list(dict.fromkeys(out))
+
+
+def template_specs(templates: Sequence[tuple[str, int]]) -> list[str]:
+    """Write ``(template, offset)`` pairs as the specs :func:`parse_features` reads back.
+
+    Examples
+    --------
+    >>> template_specs([("word", 0), ("lower", -1), ("suffix3", 2)])
+    ['word', 'lower[-1]', 'suffix3[+2]']
+    >>> parse_features(_) == [("word", 0), ("lower", -1), ("suffix3", 2)]
+    True
+    """
+    return [name if offset == 0 else f"{name}[{offset:+d}]" for name, offset in templates]
 
 
 def _attr_name(name: str, offset: int, value: str) -> str:

@@ -14,7 +14,12 @@ from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
 from ._kernels import emission_scores
 from ._optim import CRFObjective, lbfgs, owlqn
-from .features import FeatureExtractor, parse_features
+from .features import (
+    DEFAULT_FEATURES_V1,
+    FeatureExtractor,
+    parse_features,
+    template_specs,
+)
 
 __all__ = ["CRFTagger"]
 
@@ -42,7 +47,9 @@ class CRFTagger(MarginalsMixin, Tagger):
 
     (NLL summed over sentences).  ``c1 == 0``: L-BFGS (scipy ``L-BFGS-B``);
     ``c1 > 0``: OWL-QN (L1, sparse weights).  Decoding, N-best lists and marginals use
-    the chain kernels shared with the HMM (:mod:`seqtag.chains.dense`).
+    the chain kernels shared with the HMM (:mod:`seqtag.chains.dense`).  The defaults
+    (templates, ``c2``, ``min_freq``, ``max_iter``) are the settings chosen on the PTB-sample
+    dev split (docs/benchmarks.md, CRF section).
 
     Parameters
     ----------
@@ -51,9 +58,9 @@ class CRFTagger(MarginalsMixin, Tagger):
         (as CRFsuite's ``lbfgs`` does).
     c1 : float, default 0.0
         L1 strength.
-    c2 : float, default 1.0
+    c2 : float, default 0.3
         L2 strength.
-    max_iter : int, default 100
+    max_iter : int, default 150
         Maximum optimiser iterations.
     tol : float, default 1e-5
         Stop when the relative objective decrease is below ``tol`` (scipy ``ftol``
@@ -61,13 +68,15 @@ class CRFTagger(MarginalsMixin, Tagger):
     features : None, list or dict, default None
         Template configuration, see :mod:`seqtag.crf.features`; ``None`` means
         :data:`~seqtag.crf.features.DEFAULT_FEATURES` and ``[]`` no templates (then
-        ``feature_fn`` must be given).
+        ``feature_fn`` must be given).  A saved model records its templates, so a
+        later change of the defaults does not change a loaded model.
     feature_fn : callable, optional
         ``feature_fn(tokens, i) -> list[str] | dict[str, float]``: extra attributes of
         token ``i``.  A model with a ``feature_fn`` cannot be saved (a function is not
         JSON); the error says so.
-    min_freq : int, default 1
-        Drop attributes active on fewer training tokens.
+    min_freq : int, default 2
+        Drop attributes active on fewer training tokens (2: a word seen once gets no
+        word-identity weight, so its affix and shape weights learn what unknown words do).
     random_state : None or int
         Accepted for interface uniformity; training is deterministic (weights start
         at zero) so it has no effect.
@@ -104,9 +113,9 @@ class CRFTagger(MarginalsMixin, Tagger):
     ['DT', 'NN', 'VBZ']
     """
 
-    def __init__(self, algorithm: str = "lbfgs", c1: float = 0.0, c2: float = 1.0, max_iter: int = 100,
+    def __init__(self, algorithm: str = "lbfgs", c1: float = 0.0, c2: float = 0.3, max_iter: int = 150,
                  tol: float = 1e-5, features: Any = None, feature_fn: Callable | None = None,
-                 min_freq: int = 1, random_state: int | None = None, verbose: bool = False):
+                 min_freq: int = 2, random_state: int | None = None, verbose: bool = False):
         store_params(self, locals())
 
     # ------------------------------------------------------------- training
@@ -219,7 +228,7 @@ class CRFTagger(MarginalsMixin, Tagger):
         Xs = self._checked(X)
         out = []
         keep = [s for s in Xs if s]
-        E_all, lengths = self._scores(keep) if keep else (None, None)
+        E_all = self._scores(keep)[0] if keep else None
         o = 0
         for s in Xs:
             if not s:
@@ -234,8 +243,9 @@ class CRFTagger(MarginalsMixin, Tagger):
 
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        # the templates themselves, not just ``features``: what ``features=None`` means may change
         state = {"tags": list(self.tags_), "attributes": list(self.attributes_), "n_iter": int(self.n_iter_),
-                 "training_info": dict(self.training_info_)}
+                 "training_info": dict(self.training_info_), "templates": template_specs(self._extractor.templates)}
         arrays = {"attr_ptr": self.attr_ptr_, "feat_label": self.feat_label_, "state_weights": self.state_weights_,
                   "transitions": self.transitions_, "start": self.start_, "end": self.end_}
         return state, arrays
@@ -257,4 +267,8 @@ class CRFTagger(MarginalsMixin, Tagger):
                 or (F and (self.feat_label_.min() < 0 or self.feat_label_.max() >= K))
                 or self.attr_ptr_[0] != 0 or self.attr_ptr_[-1] != F or np.any(np.diff(self.attr_ptr_) < 0)):
             raise ValueError("CRF arrays have inconsistent shapes or indices")
-        self._extractor = FeatureExtractor(self.features, self.feature_fn).set_attributes(self.attributes_)
+        if "templates" in state:
+            features = list(state["templates"])
+        else:  # saved before the templates were recorded, when features=None meant DEFAULT_FEATURES_V1
+            features = DEFAULT_FEATURES_V1 if self.features is None else self.features
+        self._extractor = FeatureExtractor(features, self.feature_fn).set_attributes(self.attributes_)
