@@ -143,7 +143,7 @@ def main(argv=None) -> None:
     p.add_argument("--corpora", default="fsdd-strings,synthetic")
     p.add_argument("--n-train", type=int, default=300)
     p.add_argument("--n-test", type=int, default=100)
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--ones", type=float, default=0.5, help="seconds of 1s after each trigger end")
     p.add_argument("--threshold", type=float, default=0.5)

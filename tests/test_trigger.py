@@ -153,6 +153,11 @@ def test_fire_frames_waits_and_respects_the_refractory_time():
     assert fire_frames(p, 0.5, 1, 1).tolist() == [1, 5, 7]
     assert fire_frames(p, 0.5, 1, 5).tolist() == [1, 7]  # 5 is only 4 frames after 1
     assert fire_frames(p, 0.95, 1, 1).tolist() == []
+    assert fire_frames(np.zeros(0), 0.5, 1, 1).tolist() == []
+    with pytest.raises(InputError, match="min_frames must be a positive int"):
+        fire_frames(p, 0.5, 0, 1)
+    with pytest.raises(InputError, match="prob must be a 1-D array"):
+        fire_frames(p[None], 0.5, 1, 1)
 
 
 # ---------------------------------------------------------------------------------------- detector

@@ -23,6 +23,8 @@ CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 class TriggerNet(nn.Module):
     """Causal conv front end (optional) -> GRU/LSTM -> per-frame logit of "the trigger just ended".
 
+    An LSTM's forget-gate biases start at 1 (``bias_ih`` 1, ``bias_hh`` 0), as Keras does.
+
     Parameters
     ----------
     n_mels : int
@@ -64,6 +66,11 @@ class TriggerNet(nn.Module):
         self.rnn = CELLS[cell](conv_channels or n_mels, hidden, num_layers=layers, batch_first=True,
                                dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(hidden, 1)
+        if cell == "lstm":  # forget gates start open (bias 1, Keras' unit_forget_bias): the LSTM leaves
+            with torch.no_grad():  # the all-zero plateau of these rare labels as fast as the GRU
+                for name, b in self.rnn.named_parameters():
+                    if name.startswith("bias_"):
+                        b[hidden : 2 * hidden] = 1.0 if name.startswith("bias_ih") else 0.0
 
     def out_frames(self, n: int) -> int:
         """Output frames for ``n`` input frames: ``(n - 1) // stride + 1``."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import InputError
+
 __all__ = ["fire_frames"]
 
 
@@ -29,7 +31,14 @@ def fire_frames(prob: np.ndarray, threshold: float, min_frames: int, refractory:
     >>> fire_frames(np.array([0, .9, .9, .9, 0, .9, 0, .8, .8]), 0.5, 2, 3).tolist()
     [2, 8]
     """
-    above = np.concatenate([[False], np.asarray(prob) > threshold, [False]])
+    prob = np.asarray(prob)
+    if prob.ndim != 1 or prob.dtype.kind not in "fiu":
+        raise InputError(f"prob must be a 1-D array of per-frame probabilities, got shape {prob.shape}, "
+                         f"dtype {prob.dtype}")
+    for name, v in (("min_frames", min_frames), ("refractory", refractory)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(f"{name} must be a positive int (frames), got {v!r}")
+    above = np.concatenate([[False], prob > threshold, [False]])
     edges = np.flatnonzero(np.diff(above.astype(np.int8)))
     starts, stops = edges[::2], edges[1::2]  # runs [start, stop)
     cand = (starts + min_frames - 1)[stops - starts >= min_frames]
