@@ -4,14 +4,17 @@
    produced by seqtag's template extractor (CRFsuite receives them as dicts) and run
    L-BFGS for the same number of iterations with c1=0, c2=1 and no early stop.
    seqtag's time includes extracting features from raw tokens; CRFsuite's does not.
-2. **Best configuration**: richer templates, (c1, c2) picked on the PTB dev split
-   (wsj_0160-0179), then scored once on test (wsj_0180-0199).
+2. **Best configuration**: the default templates (``DEFAULT_FEATURES``), (c1, c2, min_freq)
+   picked on the PTB dev split (wsj_0160-0179), then scored once on test (wsj_0180-0199),
+   next to ``CRFTagger()`` itself (whose defaults are that dev choice) and ``crf`` under the
+   ``quick`` preset of ``seqtag compare``.
 3. UD EWT XPOS and CoNLL-2000 chunk F1 (POS tags as features) with that configuration.
 
 Data comes from ``NLTK_DATA`` / ``SEQTAG_DATA`` through :func:`seqtag.load_corpus`.
 Usage::
 
-    python benchmarks/bench_crf_tagger.py            # full run (~15 min on 2 loaded cores)
+    python benchmarks/bench_crf_tagger.py            # full run (~25 min on 2 loaded cores)
+    python benchmarks/bench_crf_tagger.py --only same,best   # the PTB part (~12 min)
     python benchmarks/bench_crf_tagger.py --quick    # smoke run (~1 min)
 """
 
@@ -21,9 +24,10 @@ import argparse
 import time
 
 from seqtag.corpora import load_corpus
-from seqtag.crf.features import FeatureExtractor
+from seqtag.crf.features import DEFAULT_FEATURES, FeatureExtractor
 from seqtag.crf.tagger import CRFTagger
 from seqtag.metrics import accuracy, known_unknown_accuracy, span_f1
+from seqtag.registry import make_model
 
 #: The "rich" CRFsuite feature set of the reference measurement (96.13 %):
 #: word, lowercase, prefixes/suffixes 1-3, case/digit/hyphen flags, +-2 words.
@@ -34,14 +38,21 @@ SAME_FEATURES = {
     "window": 2,
 }
 
-#: Richer templates for the best configuration: longer affixes, shapes, neighbours' suffixes.
-RICH_FEATURES = [
-    "bias", "word", "lower", "prefix1", "prefix2", "prefix3", "prefix4",
-    "suffix1", "suffix2", "suffix3", "suffix4", "suffix5", "lsuffix3", "shape", "short_shape", "length",
-    "flags", "lower[-2]", "lower[-1]", "lower[+1]", "lower[+2]",
-    "suffix3[-1]", "suffix3[+1]", "suffix2[+1]", "short_shape[-1]", "short_shape[+1]",
-    "is_title[-1]", "is_title[+1]",
-]
+#: Richer templates for the best configuration: longer affixes, shapes, neighbours' suffixes
+#: (chosen on dev; they are ``CRFTagger``'s default templates).
+RICH_FEATURES = DEFAULT_FEATURES
+
+
+#: (c1, c2, min_freq) tried on dev; OWL-QN (c1=0.1, c2=0.1) lost on dev in the 2026-11-22 run and
+#: is slower; c2=0.1 and 0.2 (min_freq=2) lost to 0.3 on 2026-11-30 (docs/benchmarks.md).
+GRID = [(0.0, 1.0, 1), (0.0, 0.3, 1), (0.0, 0.3, 2)]
+
+
+def _grid(text: str) -> list[tuple[float, float, int]]:
+    try:
+        return [(float(a), float(b), int(c)) for a, b, c in (item.split(":") for item in text.split(","))]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--grid takes c1:c2:min_freq items separated by commas, got {text!r}") from None
 
 
 def _ptb(split):
@@ -77,7 +88,7 @@ def same_features(args, rows):
                                          delta=0.0, epsilon=0.0)
             model.fit(dicts_tr, ytr)
         else:
-            model = CRFTagger(features=SAME_FEATURES, c1=0.0, c2=1.0, max_iter=args.max_iter, tol=0.0)
+            model = CRFTagger(features=SAME_FEATURES, c1=0.0, c2=1.0, min_freq=1, max_iter=args.max_iter, tol=0.0)
             model.fit(Xtr, ytr)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         walls[who].append(wall)
@@ -97,7 +108,7 @@ def same_features(args, rows):
 def best_config(args, rows):
     Xtr, ytr = _ptb("train")
     Xdev, ydev = _ptb("dev")
-    grid = [(0.0, 1.0, 1), (0.0, 0.3, 1), (0.1, 0.1, 1), (0.0, 0.3, 2)]  # (c1, c2, min_freq)
+    grid = args.grid
     if args.quick:
         Xtr, ytr, grid = Xtr[:800], ytr[:800], grid[:2]
     best = None
@@ -109,27 +120,64 @@ def best_config(args, rows):
         rows.append((f"PTB dev, rich templates, c1={c1}, c2={c2}, min_freq={mf}", f"{acc:.2f}", f"{unk:.2f}",
                      f"{dt:.1f}", str(m.n_iter_)))
         print(f"[dev] c1={c1} c2={c2} min_freq={mf}: {acc:.2f} (unknown {unk:.2f}) {dt:.1f}s", flush=True)
-        if best is None or acc > best[0]:
-            best = (acc, c1, c2, mf, m)
-    _, c1, c2, mf, m = best
+        if best is None or (acc, unk) > best[0]:  # ties go to the better unknown-word accuracy
+            best = ((acc, unk), c1, c2, mf, m, dt)
+    _, c1, c2, mf, m, dt = best
     Xte, yte = _ptb("test")
     acc, unk = _tag_scores(Xtr, Xte, yte, m.predict(Xte))
     rows.append((f"PTB test, best on dev: rich templates, c1={c1}, c2={c2}, min_freq={mf}", f"{acc:.2f}",
-                 f"{unk:.2f}", "", str(m.n_iter_)))
+                 f"{unk:.2f}", f"{dt:.1f}", str(m.n_iter_)))
     print(f"[best] c1={c1} c2={c2} min_freq={mf} PTB test {acc:.2f} unknown {unk:.2f}", flush=True)
-    return c1, c2
+    crfsuite_same_templates(args, rows, (Xtr, ytr), (Xte, yte), c2, mf)
+    defaults = CRFTagger().get_params()
+    same = (defaults["features"] is None and defaults["max_iter"] == args.max_iter
+            and (defaults["c1"], defaults["c2"], defaults["min_freq"]) == (c1, c2, mf))
+    print(f"[defaults] CRFTagger() {'is' if same else 'is NOT'} the configuration chosen on dev", flush=True)
+    rows.append(("CRFTagger() defaults " + ("= the dev choice above" if same else "differ from the dev choice"),
+                 "", "", "", ""))
+    if not args.quick:  # crf as `seqtag compare --preset quick` trains it
+        t = time.perf_counter()
+        m = make_model("crf", preset="quick").fit(Xtr, ytr)
+        dt = time.perf_counter() - t
+        acc, unk = _tag_scores(Xtr, Xte, yte, m.predict(Xte))
+        rows.append((f"PTB test, `crf` in the quick preset ({m.get_params()['max_iter']} it.)", f"{acc:.2f}",
+                     f"{unk:.2f}", f"{dt:.1f}", str(m.n_iter_)))
+        print(f"[quick preset] PTB test {acc:.2f} unknown {unk:.2f} {dt:.1f}s", flush=True)
+    return c1, c2, mf
 
 
-def ewt(args, rows, c1, c2):
+def crfsuite_same_templates(args, rows, train, test, c2, mf):
+    """CRFsuite on the attribute strings of the chosen configuration (min_freq applied), same iterations."""
+    import sklearn_crfsuite
+
+    (Xtr, ytr), (Xte, yte) = train, test
+    ex = FeatureExtractor(RICH_FEATURES)
+    ex.fit_transform(Xtr, mf)
+    kept = set(ex.attributes_)
+    dicts_tr = [[{a: v for a, v in tok.items() if a in kept} for tok in s] for s in ex.to_dicts(Xtr)]
+    dicts_te = ex.to_dicts(Xte)  # attributes CRFsuite never saw in training are ignored, as in seqtag
+    t = time.perf_counter()
+    model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=0.0, c2=c2, max_iterations=args.max_iter, delta=0.0,
+                                 epsilon=0.0)
+    model.fit(dicts_tr, ytr)
+    dt = time.perf_counter() - t
+    acc, unk = _tag_scores(Xtr, Xte, yte, model.predict(dicts_te))
+    n_it = str(model.training_log_.last_iteration["num"]) if model.training_log_ else "?"
+    rows.append((f"PTB test, CRFsuite on the same attributes, c2={c2}, min_freq={mf}", f"{acc:.2f}", f"{unk:.2f}",
+                 f"{dt:.1f}", n_it))
+    print(f"[crfsuite, same templates] PTB test {acc:.2f} unknown {unk:.2f} {dt:.1f}s", flush=True)
+
+
+def ewt(args, rows, c1, c2, mf):
     tr, te = load_corpus("ud-ewt", split="train", tagset="xpos"), load_corpus("ud-ewt", split="test", tagset="xpos")
     Xtr, ytr = tr.X, tr.y
     if args.quick:
         Xtr, ytr = Xtr[:1000], ytr[:1000]
     t = time.perf_counter()
-    m = CRFTagger(features=RICH_FEATURES, c1=c1, c2=c2, max_iter=args.max_iter).fit(Xtr, ytr)
+    m = CRFTagger(features=RICH_FEATURES, c1=c1, c2=c2, min_freq=mf, max_iter=args.max_iter).fit(Xtr, ytr)
     dt = time.perf_counter() - t
     acc, unk = _tag_scores(Xtr, te.X, te.y, m.predict(te.X))
-    rows.append((f"UD EWT XPOS test, rich templates, c1={c1}, c2={c2}", f"{acc:.2f}", f"{unk:.2f}", f"{dt:.1f}",
+    rows.append((f"UD EWT XPOS test, rich templates, c1={c1}, c2={c2}, min_freq={mf}", f"{acc:.2f}", f"{unk:.2f}", f"{dt:.1f}",
                  str(m.n_iter_)))
     print(f"[ewt] {acc:.2f} unknown {unk:.2f} {dt:.1f}s", flush=True)
 
@@ -170,7 +218,8 @@ def conll2000(args, rows):
     if args.quick:
         Xtr, ytr = Xtr[:1000], ytr[:1000]
     t = time.perf_counter()
-    m = CRFTagger(features=[], feature_fn=chunk_features, c1=0.0, c2=1.0, max_iter=args.max_iter).fit(Xtr, ytr)
+    m = CRFTagger(features=[], feature_fn=chunk_features, c1=0.0, c2=1.0, min_freq=1,
+                  max_iter=args.max_iter).fit(Xtr, ytr)
     dt = time.perf_counter() - t
     f1 = 100 * span_f1(yte, m.predict(Xte))["f1"]
     rows.append(("CoNLL-2000 chunk test F1 (words+POS window, c2=1)", f"F1 {f1:.2f}", "", f"{dt:.1f}", str(m.n_iter_)))
@@ -185,18 +234,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="2: time CRFsuite, seqtag, seqtag, CRFsuite")
     ap.add_argument("--c1", type=float, default=None, help="skip dev tuning: use this c1 (with --c2)")
     ap.add_argument("--c2", type=float, default=None)
+    ap.add_argument("--min-freq", type=int, default=2, help="with --c1/--c2")
+    ap.add_argument("--grid", type=_grid, default=GRID, help="dev grid, e.g. 0:0.1:2,0:0.2:2 (c1:c2:min_freq)")
     args = ap.parse_args()
     if args.max_iter is None:
         args.max_iter = 15 if args.quick else 150
     parts = set(args.only.split(","))
     rows: list[tuple[str, ...]] = []
     c1, c2 = (args.c1, args.c2) if args.c1 is not None and args.c2 is not None else (0.0, 1.0)
+    mf = args.min_freq
     if "same" in parts:
         same_features(args, rows)
     if "best" in parts and args.c1 is None:
-        c1, c2 = best_config(args, rows)
+        c1, c2, mf = best_config(args, rows)
     if "ewt" in parts:
-        ewt(args, rows, c1, c2)
+        ewt(args, rows, c1, c2, mf)
     if "conll" in parts:
         conll2000(args, rows)
     print("\n| setting | accuracy % | unknown-word acc. % | train time s | iterations |")
