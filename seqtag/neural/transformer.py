@@ -11,9 +11,15 @@ from torch import nn
 from .._validation import store_params
 from ..exceptions import InputError
 from .base import NeuralTagger, _check_choice, _check_int
-from .modules import LearnedPositions, SinusoidalPositions, TaggerNet, TokenEncoder, make_head
+from .modules import (
+    LearnedPositions,
+    SinusoidalPositions,
+    TaggerNet,
+    TokenEncoder,
+    make_head,
+)
 
-__all__ = ["TransformerTagger", "TransformerNet"]
+__all__ = ["TransformerNet", "TransformerTagger"]
 
 
 class TransformerNet(TaggerNet):
@@ -50,6 +56,7 @@ class TransformerNet(TaggerNet):
         self.transformer = nn.TransformerEncoder(
             layer, cfg["num_layers"], norm=nn.LayerNorm(d), enable_nested_tensor=False
         )
+        self.causal = bool(cfg.get("causal", False))  # absent in models saved before the option
         self.out = nn.Linear(d, cfg["n_tags"])
         self.head = make_head(cfg["head"], cfg["n_tags"], constraints)
 
@@ -57,7 +64,11 @@ class TransformerNet(TaggerNet):
         mask = batch["mask"]  # (B, T)
         x = self.proj(self.dropout(self.encoder(batch)))  # (B, T, d)
         x = self.dropout(x + self.positions(x.shape[1])[None])  # (B, T, d)
-        h = self.transformer(x, src_key_padding_mask=~mask)  # (B, T, d)
+        if self.causal:  # position t attends to positions <= t only, as a decoder's self-attention does
+            future = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)  # True: hidden
+            h = self.transformer(x, mask=future, src_key_padding_mask=~mask, is_causal=True)
+        else:
+            h = self.transformer(x, src_key_padding_mask=~mask)  # (B, T, d)
         return self.out(self.dropout(h))  # (B, T, K)
 
 
@@ -84,6 +95,11 @@ class TransformerTagger(NeuralTagger):
     positional : {"sinusoidal", "learned"}, default "sinusoidal"
     max_len : int, default 512
         Learned positions only: positions beyond share the last vector.
+    causal : bool, default False
+        Masked (causal) self-attention: token ``t`` attends to tokens ``<= t`` only, as in a
+        decoder, so a tag never depends on the words after it (a left-to-right tagger; with
+        ``head="crf"`` the Viterbi decoding still looks at the whole sentence, so use
+        ``head="softmax"`` for a strictly incremental one).
     word_dim, char_encoder, char_dim, char_hidden, embeddings_path, min_count, word_dropout, \
 max_word_len, feature_sep, feature_dim, head, constraints :
         As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
@@ -123,6 +139,7 @@ patience, validation_fraction, random_state, device, verbose :
         dim_feedforward: int = 256,
         positional: str = "sinusoidal",
         max_len: int = 512,
+        causal: bool = False,
         word_dim: int = 100,
         char_encoder: str | None = "cnn",
         char_dim: int = 30,
@@ -137,6 +154,7 @@ patience, validation_fraction, random_state, device, verbose :
         head: str = "crf",
         constraints: str | None = "auto",
         max_epochs: int = 40,
+        max_steps: int | None = None,
         batch_size: int = 32,
         predict_batch_size: int = 64,
         lr: float = 1e-3,
@@ -159,6 +177,8 @@ patience, validation_fraction, random_state, device, verbose :
         _check_int("dim_feedforward", self.dim_feedforward, 1)
         _check_int("max_len", self.max_len, 1)
         _check_choice("positional", self.positional, ("sinusoidal", "learned"))
+        if not isinstance(self.causal, bool):
+            raise InputError(f"causal must be True or False, got {self.causal!r}")
         if self.d_model % self.nhead:
             raise InputError(f"d_model={self.d_model} must be divisible by nhead={self.nhead}")
         if self.positional == "sinusoidal" and self.d_model % 2:
@@ -170,6 +190,7 @@ patience, validation_fraction, random_state, device, verbose :
             "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "d_model": self.d_model,
             "nhead": self.nhead, "num_layers": self.num_layers, "dim_feedforward": self.dim_feedforward,
             "dropout": self.dropout, "positional": self.positional, "max_len": self.max_len, "head": self.head,
+            "causal": self.causal,
         }
 
     def _build_net(self, cfg, pretrained, constraints) -> TransformerNet:
