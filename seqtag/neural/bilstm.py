@@ -1,4 +1,4 @@
-"""BiLSTM tagger: word + character features, stacked BiLSTM, softmax or CRF head."""
+"""BiLSTM tagger: word + character features, stacked bidirectional LSTM (or GRU, or Elman RNN), softmax or CRF head."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ import torch
 from torch import nn
 
 from .._validation import store_params
-from .base import NeuralTagger, _check_int
-from .modules import TaggerNet, TokenEncoder, make_head
+from .base import NeuralTagger, _check_choice, _check_int
+from .modules import RNN_CELLS, TaggerNet, TokenEncoder, make_head, make_rnn, run_birnn
 
-__all__ = ["BiLSTMTagger", "BiLSTMNet"]
+__all__ = ["BiLSTMNet", "BiLSTMTagger"]
 
 
 class BiLSTMNet(TaggerNet):
-    """Token encoder -> dropout -> stacked BiLSTM -> dropout -> linear -> head.
+    """Token encoder -> dropout -> stacked bidirectional RNN -> dropout -> linear -> head.
 
     Parameters
     ----------
     cfg : dict
         ``n_words, n_chars, n_feats, n_tags, word_dim, char_encoder, char_dim,
-        char_hidden, feature_dim, hidden_size, num_layers, dropout, head``.
+        char_hidden, feature_dim, hidden_size, num_layers, dropout, head`` and
+        ``cell`` (``"lstm"`` when absent: configurations saved before the option).
     pretrained : ndarray, optional
         Initial word vectors.
     constraints : BoolTensor (K + 2, K + 2), optional
@@ -37,25 +38,26 @@ class BiLSTMNet(TaggerNet):
             cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
         )
         self.dropout = nn.Dropout(cfg["dropout"])
-        self.lstm = nn.LSTM(
-            self.encoder.out_dim, cfg["hidden_size"], num_layers=cfg["num_layers"], batch_first=True,
-            bidirectional=True, dropout=cfg["dropout"] if cfg["num_layers"] > 1 else 0.0,
-        )
+        self.rnn = make_rnn(cfg.get("cell", "lstm"), self.encoder.out_dim, cfg["hidden_size"],
+                            cfg["num_layers"], cfg["dropout"])
         self.out = nn.Linear(2 * cfg["hidden_size"], cfg["n_tags"])
         self.head = make_head(cfg["head"], cfg["n_tags"], constraints)
+        self.register_load_state_dict_pre_hook(_rename_lstm)
 
     def emissions(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         x = self.dropout(self.encoder(batch))  # (B, T, D)
-        mask = batch["mask"]
-        lengths = mask.sum(1).cpu()  # (B,)
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        h, _ = self.lstm(packed)
-        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=mask.shape[1])  # (B, T, 2H)
+        h = run_birnn(self.rnn, x, batch["mask"].sum(1))  # (B, T, 2H), garbage at padding
         return self.out(self.dropout(h))  # (B, T, K)
 
 
+def _rename_lstm(module, state_dict, prefix, *args) -> None:
+    """Weights saved before the ``cell`` option name the recurrent layer ``lstm``, not ``rnn``."""
+    for key in [k for k in state_dict if k.startswith(prefix + "lstm.")]:
+        state_dict[prefix + "rnn." + key[len(prefix) + 5:]] = state_dict.pop(key)
+
+
 class BiLSTMTagger(NeuralTagger):
-    """Bidirectional LSTM tagger with character features and a softmax or CRF output layer.
+    """Bidirectional LSTM (or GRU / Elman RNN) tagger with character features and a softmax or CRF output layer.
 
     Each token is the concatenation of a word embedding (optionally initialised
     from a local GloVe/word2vec text file), a character encoding (BiLSTM or CNN
@@ -76,10 +78,13 @@ class BiLSTMTagger(NeuralTagger):
         Character embedding size.
     char_hidden : int, default 50
         Char-LSTM state size per direction, or number of CNN filters.
+    cell : {"lstm", "gru", "rnn"}, default "lstm"
+        Recurrent cell of the sentence encoder: LSTM, GRU, or a plain Elman
+        RNN (tanh). The character encoder (``char_encoder="lstm"``) stays an LSTM.
     hidden_size : int, default 128
-        BiLSTM state size per direction.
+        Recurrent state size per direction.
     num_layers : int, default 1
-        Stacked BiLSTM layers.
+        Stacked bidirectional layers.
     dropout : float, default 0.5
         Dropout on the token vectors, between LSTM layers and before the output layer.
     embeddings_path : str, optional
@@ -154,6 +159,7 @@ class BiLSTMTagger(NeuralTagger):
         char_encoder: str | None = "lstm",
         char_dim: int = 30,
         char_hidden: int = 50,
+        cell: str = "lstm",
         hidden_size: int = 128,
         num_layers: int = 1,
         dropout: float = 0.5,
@@ -166,6 +172,7 @@ class BiLSTMTagger(NeuralTagger):
         head: str = "crf",
         constraints: str | None = "auto",
         max_epochs: int = 30,
+        max_steps: int | None = None,
         batch_size: int = 32,
         predict_batch_size: int = 256,
         lr: float = 2e-3,
@@ -182,13 +189,15 @@ class BiLSTMTagger(NeuralTagger):
         store_params(self, locals())
 
     def _check_arch(self) -> None:
+        _check_choice("cell", self.cell, tuple(RNN_CELLS))
         _check_int("hidden_size", self.hidden_size, 1)
         _check_int("num_layers", self.num_layers, 1)
 
     def _arch_config(self) -> dict[str, Any]:
         return {
             "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
-            "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "hidden_size": self.hidden_size,
+            "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "cell": self.cell,
+            "hidden_size": self.hidden_size,
             "num_layers": self.num_layers, "dropout": self.dropout, "head": self.head,
         }
 
