@@ -82,7 +82,7 @@ def test_learns_context_task_to_100_percent(cls, params):
     tagger = cls(**params).fit(X, y)
     assert tagger.score(Xt, yt) == 1.0
     h = tagger.history_
-    assert list(h.columns) == ["epoch", "train_loss", "dev_accuracy", "seconds", "lr"]
+    assert list(h.columns) == ["epoch", "steps", "train_loss", "dev_accuracy", "seconds", "lr"]
     assert h["train_loss"].iloc[-1] < h["train_loss"].iloc[0]
     best = h["dev_accuracy"].max()
     assert tagger.best_epoch_ == int(h["epoch"][h["dev_accuracy"] == best].max())  # latest of the best

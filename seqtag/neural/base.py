@@ -24,7 +24,7 @@ from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
 from .embeddings import embedding_matrix, read_embeddings
 from .modules import TaggerNet
-from .train import Encoded, fit_network, predict_ids, resolve_device
+from .train import HISTORY_COLUMNS, Encoded, fit_network, predict_ids, resolve_device
 from .vocab import Vocab, word_chars
 
 __all__ = ["NeuralTagger", "auto_constraints"]
@@ -115,6 +115,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_choice("head", self.head, ("softmax", "crf"))
         _check_choice("constraints", self.constraints, ("auto", None, *_SCHEMES))
         _check_int("max_epochs", self.max_epochs, 1)
+        _check_int("max_steps", self.max_steps, 1, none_ok=True)
         _check_int("batch_size", self.batch_size, 1)
         _check_int("predict_batch_size", self.predict_batch_size, 1)
         _check_float("lr", self.lr, 0.0, math.inf)
@@ -122,7 +123,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
             raise InputError(f"lr must be > 0, got {self.lr!r}")
         _check_float("weight_decay", self.weight_decay, 0.0, math.inf)
         _check_float("warmup", self.warmup, 0.0, 1.0, high_open=True)
-        _check_choice("schedule", self.schedule, ("linear", "cosine", "constant"))
+        _check_choice("schedule", self.schedule, ("linear", "cosine", "constant", "onecycle"))
         _check_float("clip_norm", self.clip_norm, 0.0, math.inf, none_ok=True)
         _check_int("patience", self.patience, 1, none_ok=True)
         _check_float("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
@@ -264,7 +265,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
             torch.manual_seed(seed)
             net = self._build_net(self.net_config_, pretrained, self._constraint_tensor()).to(device)
             history, best = fit_network(
-                net, train, dev, seed=seed, max_epochs=self.max_epochs, batch_size=self.batch_size,
+                net, train, dev, seed=seed, max_epochs=self.max_epochs, max_steps=self.max_steps,
+                batch_size=self.batch_size,
                 lr=self.lr, weight_decay=self.weight_decay, warmup=self.warmup, schedule=self.schedule,
                 clip_norm=self.clip_norm, patience=self.patience, device=device, drop_prob=drop_prob,
                 eval_batch_size=self.predict_batch_size, verbose=bool(self.verbose), desc=type(self).__name__,
@@ -296,7 +298,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
             "net_config": dict(self.net_config_),
             "best_epoch": int(self.best_epoch_),
             "n_pretrained": int(self.n_pretrained_),
-            "history": {c: [None if v is None else (int(v) if c == "epoch" else float(v)) for v in hist[c]]
+            "history": {c: [None if v is None else (int(v) if c in ("epoch", "steps") else float(v)) for v in hist[c]]
                         for c in hist.columns},
         }
         return state, {}
@@ -310,8 +312,11 @@ class NeuralTagger(MarginalsMixin, Tagger):
         self.net_config_ = dict(state["net_config"])
         self.best_epoch_ = int(state["best_epoch"])
         self.n_pretrained_ = int(state["n_pretrained"])
-        self.history_ = pd.DataFrame(state["history"]).astype(
-            {"epoch": int, "train_loss": float, "dev_accuracy": float, "seconds": float, "lr": float}
+        hist = pd.DataFrame(state["history"])
+        if "steps" not in hist:  # saved before step budgets: no step counts
+            hist.insert(1, "steps", pd.NA)
+        self.history_ = hist[HISTORY_COLUMNS].astype(
+            {"epoch": int, "steps": "Int64", "train_loss": float, "dev_accuracy": float, "seconds": float, "lr": float}
         )
 
     def _get_weights(self):

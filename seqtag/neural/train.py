@@ -1,9 +1,10 @@
 """The one training loop of the neural taggers, and the batching it relies on.
 
 :func:`fit_network` trains any :class:`~seqtag.neural.modules.TaggerNet` with
-AdamW, a linear warm-up followed by linear (or cosine) decay, gradient
-clipping by norm, length-bucketed shuffled batches and early stopping on a dev
-set; the best-dev weights are restored at the end.  All randomness comes from
+AdamW, a linear warm-up followed by linear (or cosine) decay or a one-cycle
+schedule, gradient clipping by norm, length-bucketed shuffled batches and early
+stopping on a dev set, for a number of epochs or of optimiser steps; the
+best-dev weights are restored at the end.  All randomness comes from
 one integer seed (``torch.manual_seed`` inside :func:`torch.random.fork_rng`,
 so the caller's global torch RNG is left as it was, and a ``torch.Generator``
 for shuffling and word dropout).
@@ -21,7 +22,18 @@ from torch import nn
 
 from .vocab import UNK_ID
 
-__all__ = ["Encoded", "make_batch", "length_batches", "fit_network", "predict_ids", "resolve_device"]
+__all__ = [
+    "STEP_ROUNDS",
+    "Encoded",
+    "fit_network",
+    "length_batches",
+    "make_batch",
+    "predict_ids",
+    "resolve_device",
+]
+
+#: With a step budget (``max_steps``) the dev set is tagged this many times, evenly spaced.
+STEP_ROUNDS = 5
 
 
 @dataclass
@@ -145,6 +157,7 @@ def fit_network(
     *,
     seed: int,
     max_epochs: int,
+    max_steps: int | None = None,
     batch_size: int,
     lr: float,
     weight_decay: float,
@@ -170,14 +183,24 @@ def fit_network(
     seed : int
         Seeds dropout and shuffling.
     max_epochs, batch_size, lr, weight_decay : see the taggers.
+    max_steps : int or None
+        A step budget instead of ``max_epochs``: exactly this many optimiser
+        steps (unless early stopping ends sooner), drawn from one shuffled
+        epoch after another, with the dev set tagged after every
+        ``ceil(max_steps / STEP_ROUNDS)`` steps (a *round*, one history row)
+        rather than after every epoch. The cost of training then no longer
+        grows with the data, and a small training set gets as many updates as
+        a large one.
     warmup : float
-        Fraction of all steps (``max_epochs * batches``) spent warming up linearly.
-    schedule : {"linear", "cosine", "constant"}
-        Decay after warm-up.
+        Fraction of all steps (``max_epochs * batches`` or ``max_steps``) spent
+        warming up (the rise of the one-cycle schedule).
+    schedule : {"linear", "cosine", "constant", "onecycle"}
+        Decay after a linear warm-up, or torch's ``OneCycleLR`` (cosine rise and
+        fall, momentum cycled against it).
     clip_norm : float or None
         Maximal global gradient norm.
     patience : int or None
-        Stop after this many epochs without a better dev accuracy.  The
+        Stop after this many epochs (rounds) without a better dev accuracy.  The
         weights of the best dev epoch are restored (the latest one on ties).
     device : torch.device
     drop_prob : Tensor (n_words,), optional
@@ -188,8 +211,8 @@ def fit_network(
     Returns
     -------
     history : DataFrame
-        One row per epoch: ``epoch``, ``train_loss``, ``dev_accuracy`` (nan
-        without dev), ``seconds``, ``lr``.
+        One row per epoch (round): ``epoch``, ``steps`` (optimiser steps so far),
+        ``train_loss``, ``dev_accuracy`` (nan without dev), ``seconds``, ``lr``.
     best_epoch : int
     """
     from ..training import fit_loop
@@ -201,16 +224,33 @@ def fit_network(
         drop_prob = drop_prob.cpu()
     best = {"acc": -1.0, "epoch": max_epochs, "state": None, "stale": 0}
 
-    def batches(epoch):
-        for idx in length_batches(lengths, batch_size, gen):
-            yield make_batch(train, idx, device, drop_prob, gen)
+    per_epoch = math.ceil(len(train) / batch_size)
+    if max_steps is None:
+        rounds, per_round, total = max_epochs, per_epoch, max_epochs * per_epoch
+
+        def batches(epoch):
+            for idx in length_batches(lengths, batch_size, gen):
+                yield make_batch(train, idx, device, drop_prob, gen)
+    else:
+        total = max_steps
+        per_round = math.ceil(max_steps / min(STEP_ROUNDS, max_steps))
+        rounds = math.ceil(max_steps / per_round)
+        best["epoch"] = rounds
+        stream = _endless_batches(lengths, batch_size, gen)
+
+        def batches(r):
+            for _ in range(min(per_round, max_steps - (r - 1) * per_round)):
+                yield make_batch(train, next(stream), device, drop_prob, gen)
+    done = {"steps": 0}
 
     def loss_fn(batch):
+        done["steps"] += 1
         loss = net.loss(batch)
         k = int(batch["mask"].sum())
         return loss, {"loss_sum": float(loss.detach()) * k, "tokens": k}
 
     def after_epoch(epoch, row) -> bool:
+        row["steps"] = done["steps"]
         row["train_loss"] = row.pop("loss_sum") / max(1, row.pop("tokens"))
         row["dev_accuracy"] = float("nan")
         if dev_gold is None:
@@ -222,13 +262,24 @@ def fit_network(
             best.update(acc=acc, epoch=epoch, state={k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
         return patience is not None and best["stale"] >= patience
 
-    rows = fit_loop(net, batches, loss_fn, epochs=max_epochs, steps_per_epoch=math.ceil(len(train) / batch_size),
+    rows = fit_loop(net, batches, loss_fn, epochs=rounds, steps_per_epoch=per_round, total_steps=total,
                     lr=lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule, warmup=warmup,
-                    after_epoch=after_epoch, verbose=verbose, desc=desc, divergence="lower lr")
+                    after_epoch=after_epoch, verbose=verbose, desc=desc, divergence="lower lr", fused=True)
     best_epoch = best["epoch"]
     if best["state"] is not None:
         net.load_state_dict(best["state"])
     elif dev_gold is None:
         best_epoch = len(rows)
     net.eval()
-    return pd.DataFrame(rows, columns=["epoch", "train_loss", "dev_accuracy", "seconds", "lr"]), best_epoch
+    # steps: nullable, as in a history loaded from a file saved before step counts
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype({"steps": "Int64"}), best_epoch
+
+
+#: Columns of a tagger's ``history_``.
+HISTORY_COLUMNS = ["epoch", "steps", "train_loss", "dev_accuracy", "seconds", "lr"]
+
+
+def _endless_batches(lengths: np.ndarray, batch_size: int, generator: torch.Generator):
+    """Length-bucketed batches of one freshly shuffled epoch after another."""
+    while True:
+        yield from length_batches(lengths, batch_size, generator)

@@ -1,0 +1,138 @@
+"""Neural taggers: recurrent cells, the unpacked bidirectional RNN, step budgets, old model files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import seqtag
+from seqtag.exceptions import InputError
+from seqtag.neural.bilstm import BiLSTMTagger
+from seqtag.neural.modules import CharLSTM, make_rnn, reverse_padded, run_birnn
+from seqtag.neural.train import STEP_ROUNDS
+from seqtag.neural.transformer import TransformerTagger
+from tests.test_neural import LSTM, TRF, context_task
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _packed_reference(rnn, x, lengths):
+    """torch's own bidirectional RNN over a packed batch (zeros at padding)."""
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, _ = rnn(packed)
+    return torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+
+def test_reverse_padded_reverses_within_length_and_is_its_own_inverse():
+    x = torch.arange(12).reshape(3, 4)
+    lengths = torch.tensor([4, 2, 1])
+    assert reverse_padded(x, lengths).tolist() == [[3, 2, 1, 0], [5, 4, 6, 7], [8, 9, 10, 11]]
+    y = torch.randn(3, 4, 5)
+    assert torch.equal(reverse_padded(reverse_padded(y, lengths), lengths), y)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_run_birnn_equals_packed_rnn(cell, num_layers):
+    torch.manual_seed(0)
+    rnn = make_rnn(cell, 5, 4, num_layers=num_layers, dropout=0.3).eval()
+    x = torch.randn(4, 7, 5, requires_grad=True)
+    lengths = torch.tensor([7, 3, 1, 6])
+    mask = torch.arange(7)[None] < lengths[:, None]  # (B, T)
+    ref = _packed_reference(rnn, x, lengths)
+    out = run_birnn(rnn, x, lengths)
+    assert out.shape == ref.shape
+    torch.testing.assert_close(out[mask], ref[mask], rtol=1e-5, atol=1e-6)
+    # the same gradients reach the weights
+    g_ref = torch.autograd.grad(ref[mask].sum(), list(rnn.parameters()))
+    g_out = torch.autograd.grad(out[mask].sum(), list(rnn.parameters()))
+    for a, b in zip(g_out, g_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_char_lstm_gives_the_packed_final_states():
+    torch.manual_seed(0)
+    enc = CharLSTM(n_chars=12, char_dim=4, hidden=3)
+    chars = torch.tensor([[2, 3, 4, 0], [5, 0, 0, 0], [6, 7, 8, 9]])
+    lengths = (chars != 0).sum(1)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(enc.embed(chars), lengths, batch_first=True,
+                                                     enforce_sorted=False)
+    _, (h, _) = enc.lstm(packed)  # (2, U, hidden)
+    torch.testing.assert_close(enc(chars), torch.cat([h[0], h[1]], 1))
+
+
+@pytest.mark.parametrize("cell,cls", [("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU), ("rnn", torch.nn.RNN)])
+def test_each_cell_learns_the_context_task_and_round_trips(cell, cls, tmp_path):
+    X, y = context_task(120, seed=1)
+    Xt, yt = context_task(60, seed=2)
+    tagger = BiLSTMTagger(**dict(LSTM, cell=cell, head="crf")).fit(X, y)
+    assert type(tagger.net_.rnn) is cls
+    assert tagger.net_config_["cell"] == cell
+    assert tagger.score(Xt, yt) == 1.0
+    loaded = seqtag.load(tagger.save(tmp_path / cell))
+    assert loaded.cell == cell and type(loaded.net_.rnn) is cls
+    assert loaded.predict(Xt) == tagger.predict(Xt)
+
+
+def test_bad_cell_is_refused():
+    X, y = context_task(10, seed=1)
+    with pytest.raises(InputError, match=r"cell must be one of \['lstm', 'gru', 'rnn'\], got 'elman'"):
+        BiLSTMTagger(**dict(LSTM, cell="elman")).fit(X, y)
+
+
+@pytest.mark.parametrize("max_steps", [0, 2.5, True])
+def test_bad_max_steps_is_refused(max_steps):
+    X, y = context_task(10, seed=1)
+    with pytest.raises(InputError, match="max_steps must be an int >= 1 or None"):
+        BiLSTMTagger(**dict(LSTM, max_steps=max_steps)).fit(X, y)
+
+
+@pytest.mark.parametrize("cls,params", [(BiLSTMTagger, LSTM), (TransformerTagger, TRF)], ids=["bilstm", "transformer"])
+def test_step_budget_runs_exactly_max_steps_in_rounds(cls, params):
+    X, y = context_task(40, seed=1)  # 36 training sentences, batch 8: 5 steps an epoch
+    tagger = cls(**dict(params, max_steps=23, max_epochs=1, schedule="onecycle")).fit(X, y)
+    h = tagger.history_
+    per_round = -(-23 // STEP_ROUNDS)
+    assert h["steps"].tolist() == [min(23, per_round * (r + 1)) for r in range(len(h))]
+    assert h["steps"].iloc[-1] == 23  # max_epochs=1 (5 steps) is overridden
+    assert h["lr"].iloc[-1] < 0.01 * params["lr"]  # the one-cycle schedule spans the budget
+    assert tagger.best_epoch_ == int(h["epoch"][h["dev_accuracy"] == h["dev_accuracy"].max()].max())
+
+
+def test_step_budget_trains_small_data_as_long_as_large_data():
+    X, y = context_task(200, seed=1)
+    small = BiLSTMTagger(**dict(LSTM, max_steps=30, validation_fraction=0)).fit(X[:20], y[:20])
+    large = BiLSTMTagger(**dict(LSTM, max_steps=30, validation_fraction=0)).fit(X, y)
+    assert small.history_["steps"].iloc[-1] == large.history_["steps"].iloc[-1] == 30
+    by_epochs = BiLSTMTagger(**dict(LSTM, max_epochs=1, validation_fraction=0)).fit(X[:20], y[:20])
+    assert by_epochs.history_["steps"].tolist() == [3]  # 20 sentences, batch 8
+
+
+def test_model_saved_before_the_cell_option_loads(tmp_path):
+    """Files of earlier versions: layer called ``lstm``, no ``cell``/``max_steps``, history without steps."""
+    X, y = context_task(60, seed=1)
+    tagger = BiLSTMTagger(**dict(LSTM, max_epochs=3)).fit(X, y)
+    path = tagger.save(tmp_path / "m")
+    weights = torch.load(path / "weights.pt", weights_only=True)
+    torch.save({k.replace("rnn.", "lstm.", 1) if k.startswith("rnn.") else k: v for k, v in weights.items()},
+               path / "weights.pt")
+    cfg = json.loads((path / "seqtag.json").read_text())
+    for key in ("cell", "max_steps"):
+        del cfg["params"][key]
+    del cfg["state"]["net_config"]["cell"]
+    del cfg["state"]["history"]["steps"]
+    (path / "seqtag.json").write_text(json.dumps(cfg))
+    loaded = seqtag.load(path)
+    assert loaded.cell == "lstm" and loaded.max_steps is None
+    assert loaded.predict(X) == tagger.predict(X)
+    assert loaded.history_["steps"].isna().all()
+    assert loaded.history_["train_loss"].tolist() == tagger.history_["train_loss"].tolist()
