@@ -20,6 +20,11 @@ Data comes from ``NLTK_DATA`` / ``SEQTAG_DATA``.  Usage::
     python benchmarks/bench_neural.py --quick                             # smoke run (~1-2 min)
     python benchmarks/bench_neural.py --speed --threads 1                 # tagging speed only
     python benchmarks/bench_neural.py --speed --threads 1 --model bilstm-crf --param hidden_size=200 --param num_layers=2
+    python benchmarks/bench_neural.py --train-speed --threads 1 --model bilstm-crf,transformer   # training tokens/s
+    python benchmarks/bench_neural.py --model bilstm-crf --cells lstm,gru,rnn --threads 1 --no-anchor  # recurrent cells
+
+``--speed`` and ``--train-speed`` import whatever ``seqtag`` is on the path, so the same
+command measures an older checkout (``PYTHONPATH=old-checkout``) for a before/after figure.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ import time
 from pathlib import Path
 
 import torch
-
 from _common import machine_info, markdown_table
+
 from seqtag.corpora import load_corpus
 from seqtag.metrics import accuracy, known_unknown_accuracy, span_f1
 from seqtag.neural.bilstm import BiLSTMTagger
@@ -73,7 +78,7 @@ def _words(X, corpus):
     return [[t.rpartition(SEP)[0] for t in s] for s in X] if corpus == "conll2000" else X
 
 
-def run_model(corpus: str, name: str, args, data) -> dict:
+def run_model(corpus: str, name: str, args, data, cell: str | None = None) -> dict:
     Xtr, ytr, Xdv, ydv, Xte, yte = data
     cls, params = MODELS[name]
     params = {**params, "random_state": args.seed, "verbose": args.verbose, "device": "cpu"}
@@ -82,14 +87,16 @@ def run_model(corpus: str, name: str, args, data) -> dict:
     if args.embeddings:
         params["embeddings_path"] = args.embeddings
     params.update(args.param)
+    if cell is not None:
+        params["cell"] = cell
     if args.quick:
         params["max_epochs"] = 2
     elif args.epochs:
         params["max_epochs"] = args.epochs
     tagger = cls(**params)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     tagger.fit(Xtr, ytr, X_dev=Xdv, y_dev=ydv)
-    train_s = time.perf_counter() - t0
+    train_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     n_tok = sum(len(s) for s in Xte)
     tagger.predict(Xte[:50])  # warm-up
     t0 = time.perf_counter()
@@ -97,13 +104,15 @@ def run_model(corpus: str, name: str, args, data) -> dict:
     tag_s = time.perf_counter() - t0
     vocab = {w for s in _words(Xtr, corpus) for w in s}
     ku = known_unknown_accuracy(_words(Xte, corpus), yte, pred, vocab)
-    setup = [f"{k}={v}" for k, v in args.param] + (["vectors=" + Path(args.embeddings).name] if args.embeddings else [])
+    setup = ([f"cell={cell}"] if cell else []) + [f"{k}={v}" for k, v in args.param]
+    setup += ["vectors=" + Path(args.embeddings).name] if args.embeddings else []
     row = {
         "corpus": corpus, "model": name, "setup": " ".join(setup) or "defaults",
         "accuracy %": 100 * accuracy(yte, pred),
         "unknown %": 100 * ku["unknown"],
         "epochs": f"{tagger.best_epoch_}/{len(tagger.history_)}",
         "train s": train_s,
+        "train cpu s": cpu_s,
         "tokens/s": n_tok / tag_s,
     }
     if corpus == "conll2000":
@@ -162,6 +171,31 @@ def run_speed(args, models) -> list[dict]:
     return rows
 
 
+def run_train_speed(args, models) -> list[dict]:
+    """Training throughput: one epoch over the PTB training split (no dev set), tokens per second.
+
+    Wall and CPU time of ``fit`` (vocabularies and encoding included, a few % of it), best of 2.
+    """
+    Xtr, ytr, _, _, _, _ = _splits("ptb", False)
+    n_tok = sum(len(s) for s in Xtr)
+    rows = []
+    for name in models:
+        cls, params = MODELS[name]
+        params = {**params, **dict(args.param), "max_epochs": 1, "validation_fraction": 0, "random_state": 0,
+                  "verbose": False, "device": "cpu"}
+        best = (float("inf"), float("inf"))
+        for _ in range(2):
+            tagger = cls(**params)
+            t0, c0 = time.perf_counter(), time.process_time()
+            tagger.fit(Xtr, ytr)
+            best = min(best, (time.perf_counter() - t0, time.process_time() - c0))
+        rows.append({"model": name, "setup": " ".join(f"{k}={v}" for k, v in args.param) or "defaults",
+                     "tokens": n_tok, "wall s": best[0], "cpu s": best[1], "train tokens/s": n_tok / best[0],
+                     "per cpu s": n_tok / best[1]})
+        print(rows[-1], flush=True)
+    return rows
+
+
 def _param(text: str) -> tuple[str, object]:
     name, sep, value = text.partition("=")
     if not sep:
@@ -186,6 +220,9 @@ def main(argv=None) -> None:
     p.add_argument("--no-anchor", action="store_true", help="skip the NLTK perceptron anchor")
     p.add_argument("--verbose", action="store_true", help="progress bars")
     p.add_argument("--speed", action="store_true", help="only time tagging of the PTB test split")
+    p.add_argument("--train-speed", action="store_true", help="only time one training epoch on PTB")
+    p.add_argument("--cells", default=None,
+                   help="comma-separated recurrent cells (lstm,gru,rnn): each BiLSTM model runs once per cell")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -199,14 +236,20 @@ def main(argv=None) -> None:
     if args.speed:
         print(markdown_table(run_speed(args, models), floatfmt=".2f"))
         return
+    if args.train_speed:
+        print(markdown_table(run_train_speed(args, models), floatfmt=".2f"))
+        return
+    cells = args.cells.split(",") if args.cells else [None]
     rows = []
     for corpus in corpora:
         data = _splits(corpus, args.quick)
         if corpus == "ptb" and not args.no_anchor:
             rows.append(run_anchor(args, data))
         for m in models:
-            rows.append(run_model(corpus, m, args, data))
-    cols = ["corpus", "model", "setup", "accuracy %", "unknown %", "chunk F1", "epochs", "train s", "tokens/s", "target"]
+            for cell in (cells if MODELS[m][0] is BiLSTMTagger else [None]):
+                rows.append(run_model(corpus, m, args, data, cell))
+    cols = ["corpus", "model", "setup", "accuracy %", "unknown %", "chunk F1", "epochs", "train s", "train cpu s",
+            "tokens/s", "target"]
     print(markdown_table(rows, cols, floatfmt=".2f"))
 
 
