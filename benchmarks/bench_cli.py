@@ -7,7 +7,7 @@ caches (numba's compiled kernels, the OS file cache), then times ``--repeats`` r
 interleaved: ``python -c "import numpy"`` (the anchor: an interpreter and NumPy),
 ``echo "The market rallied. Stocks rose." | seqtag tag DIR`` and, for the record, the same with
 ``--tokenized``. Prints median and best wall time, the ratio to the anchor, and which of the
-heavy libraries (scikit-learn, NLTK, SciPy's stats, pandas, torch) the command imported.
+heavy libraries (scikit-learn, NLTK, SciPy's stats, pandas, torch, Numba) the command imported.
 Target (issue #19): <= 1 s wall once the caches are warm.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from _common import machine_info, markdown_table
 
 SENTENCE = "The market rallied. Stocks rose.\n"
-HEAVY = ("sklearn", "nltk", "scipy.stats", "pandas", "torch")
+HEAVY = ("sklearn", "nltk", "scipy.stats", "pandas", "torch", "numba")
 
 
 def _seqtag() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from numbers import Real
 from typing import Any
@@ -11,11 +12,13 @@ import numpy as np
 from .._validation import store_params
 from ..base import MarginalsMixin, Tagger
 from ..exceptions import InputError
-from ..chains.dense import batch_posteriors, batch_viterbi
-from ..chains.trigram import trigram_posteriors_batch, trigram_viterbi_batch
 from ._unknown import SuffixModel
 
 __all__ = ["HMMTagger", "deleted_interpolation"]
+
+#: Batches up to this many tokens are decoded in NumPy while Numba is not loaded yet: loading it
+#: costs about a second, one sentence takes milliseconds (``seqtag tag`` of a sentence).
+SMALL_BATCH = 256
 
 _DECODERS = ("viterbi", "posterior")
 
@@ -282,9 +285,18 @@ class HMMTagger(MarginalsMixin, Tagger):
         emit = self._emissions(X) if emit is None else emit
         lengths = np.fromiter((len(s) for s in X), np.int64, len(X))
         K = len(self.tags_)
+        if "numba" not in sys.modules and lengths.sum() <= SMALL_BATCH:
+            # first-order transitions are the trigram table broadcast: the same marginals
+            from ..chains._trigram_numpy import trigram_posteriors_small
+
+            return trigram_posteriors_small(self.log_trans3_, emit, lengths)[1]
         if self.order == 1:  # a plain first-order chain: the generic kernels
+            from ..chains.dense import batch_posteriors
+
             bigram = self.log_trans3_[K]  # (K+1, K+1): row K = start, column K = end
             return batch_posteriors(bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])[1]
+        from ..chains.trigram import trigram_posteriors_batch
+
         return trigram_posteriors_batch(self.log_trans3_, emit, lengths)[1]
 
     def _predict(self, X: list[list[str]]) -> list[list[str]]:
@@ -294,10 +306,14 @@ class HMMTagger(MarginalsMixin, Tagger):
         if self.decode == "posterior":
             paths = self._posteriors(X, emit).argmax(1)
         elif self.order == 1:  # a plain first-order chain: the generic kernels
+            from ..chains.dense import batch_viterbi
+
             bigram = self.log_trans3_[K]  # (K+1, K+1): row K = start, column K = end
             paths = batch_viterbi(bigram[K, :K], bigram[:K, :K], emit, lengths, bigram[:K, K])[0]
         else:
             log_beam = np.inf if self.beam is None else float(np.log(self.beam))
+            from ..chains.trigram import trigram_viterbi_batch
+
             paths = trigram_viterbi_batch(self.log_trans3_, emit, lengths, log_beam)[0]
         tags = np.asarray(self.tags_, dtype=object)[paths]
         out, start = [], 0
