@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -136,3 +137,28 @@ def test_model_saved_before_the_cell_option_loads(tmp_path):
     assert loaded.predict(X) == tagger.predict(X)
     assert loaded.history_["steps"].isna().all()
     assert loaded.history_["train_loss"].tolist() == tagger.history_["train_loss"].tolist()
+
+
+# ----------------------------------------------------------------------------- transformer conv_width
+@pytest.mark.parametrize("causal", [False, True])
+def test_conv_width_padding_never_leaks_and_causal_conv_sees_no_future(causal, tmp_path):
+    X, y = context_task(60, seed=1)
+    tagger = TransformerTagger(**dict(TRF, conv_width=3, causal=causal, head="softmax", max_epochs=3)).fit(X, y)
+    assert tagger.net_.conv.kernel_size == (3,)
+    sents = [["p", "x", "z"], ["q", "x"], ["p", "x", "z", "q", "x", "x", "p"]]
+    batched = tagger.set_params(predict_batch_size=8).predict_marginals(sents)
+    alone = tagger.set_params(predict_batch_size=1).predict_marginals(sents)
+    for b, a in zip(batched, alone):
+        np.testing.assert_allclose([list(m.values()) for m in b], [list(m.values()) for m in a], atol=1e-5)
+    # the first two tags of "p x z ..." with other words after them
+    pa, pb = ([[list(m.values()) for m in s][:2] for s in tagger.predict_marginals([sents[0], ["p", "x", "q", "q"]])])
+    assert np.allclose(pa, pb, atol=1e-6) == causal
+    loaded = seqtag.load(tagger.save(tmp_path / "m"))
+    assert loaded.conv_width == 3 and loaded.predict(sents) == tagger.predict(sents)
+
+
+@pytest.mark.parametrize("width", [2, -1, 1.5])
+def test_bad_conv_width_is_refused(width):
+    X, y = context_task(10, seed=1)
+    with pytest.raises(InputError, match="conv_width must be"):
+        TransformerTagger(**dict(TRF, conv_width=width)).fit(X, y)
