@@ -122,9 +122,10 @@ def test_named_models_get_the_preset_and_the_seed():
     from seqtag.comparison.taggers import _resolve_models
 
     # the overrides come from the one preset table of seqtag.registry
-    assert PRESETS["full"]["bilstm-crf"]["hidden_size"] == 200 and PRESETS["quick"]["bilstm"]["max_epochs"] == 3
+    quick_steps = PRESETS["quick"]["bilstm"]["max_steps"]  # the quick preset trains by a step budget
+    assert PRESETS["full"]["bilstm-crf"]["hidden_size"] == 200 and quick_steps >= 1
     models = _resolve_models(["bilstm-crf", "crf", "hmm2"], "full", random_state=3)
     p = models["bilstm-crf"].get_params()
     assert p["random_state"] == 3 and p["hidden_size"] == 200 and p["patience"] is None
     assert models["crf"].get_params()["random_state"] == 3
-    assert _resolve_models(["bilstm"], "quick", random_state=5)["bilstm"].get_params()["max_epochs"] == 3
+    assert _resolve_models(["bilstm"], "quick", random_state=5)["bilstm"].get_params()["max_steps"] == quick_steps
