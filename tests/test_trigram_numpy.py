@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqtag.chains._trigram_numpy import trigram_posteriors_small
+from seqtag.chains.trigram_numpy import trigram_posteriors_small
 from seqtag.chains.trigram import trigram_posteriors_batch
 
 

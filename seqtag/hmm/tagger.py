@@ -287,7 +287,7 @@ class HMMTagger(MarginalsMixin, Tagger):
         K = len(self.tags_)
         if "numba" not in sys.modules and lengths.sum() <= SMALL_BATCH:
             # first-order transitions are the trigram table broadcast: the same marginals
-            from ..chains._trigram_numpy import trigram_posteriors_small
+            from ..chains.trigram_numpy import trigram_posteriors_small
 
             return trigram_posteriors_small(self.log_trans3_, emit, lengths)[1]
         if self.order == 1:  # a plain first-order chain: the generic kernels
