@@ -139,13 +139,15 @@ class CharLSTM(nn.Module):
         self.out_dim = 2 * hidden
 
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
-        # chars: (U, L) -> (U, 2 * hidden): the forward state after the last character, the
-        # backward state after the first (as a packed BiLSTM's final states, see run_birnn)
-        lengths = (chars != 0).sum(1).clamp(min=1)  # (U,)
-        out = run_birnn(self.lstm, self.embed(chars), lengths)  # (U, L, 2 * hidden)
-        H = self.lstm.hidden_size
-        last = out[torch.arange(len(chars), device=chars.device), lengths - 1, :H]  # (U, hidden)
-        return torch.cat([last, out[:, 0, H:]], dim=1)
+        # chars: (U, L) -> (U, 2 * hidden). Packed even in training: the words of a batch
+        # differ in length far more than its sentences do, and the dense path of run_birnn
+        # paid for that padding (109 vs 101 ms a step for 572 words, measured).
+        lengths = (chars != 0).sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.embed(chars), lengths, batch_first=True, enforce_sorted=False
+        )
+        _, (h, _) = self.lstm(packed)  # h: (2, U, hidden)
+        return torch.cat([h[0], h[1]], dim=1)
 
 
 class TokenEncoder(nn.Module):
