@@ -108,6 +108,12 @@ class BiLSTMTagger(NeuralTagger):
         Hard CRF transition constraints; ``"auto"`` detects a chunking scheme
         from the training tags (none for POS tags).
     max_epochs : int, default 30
+    max_steps : int or None, default None
+        A step budget instead of ``max_epochs``: exactly this many optimiser steps
+        (batches), one shuffled pass after another, the schedule spanning them, the dev
+        set tagged 5 times (each time a row of ``history_``; ``patience`` counts these).
+        Training then costs the same on any amount of data, and a small training set
+        gets as many updates as a large one.
     batch_size : int, default 32
         Training sentences per step.
     predict_batch_size : int, default 256
@@ -117,8 +123,9 @@ class BiLSTMTagger(NeuralTagger):
     weight_decay : float, default 1e-5
     warmup : float, default 0.02
         Fraction of all steps with a linear warm-up.
-    schedule : {"linear", "cosine", "constant"}, default "linear"
-        Decay after warm-up (to 0 at ``max_epochs``).
+    schedule : {"linear", "cosine", "constant", "onecycle"}, default "linear"
+        Decay after warm-up (to 0 at the end of training), or torch's ``OneCycleLR``
+        (rise over ``warmup`` from ``lr / 25``, cosine fall, momentum cycled).
     clip_norm : float or None, default 5.0
         Gradient clipping by global norm.
     patience : int or None, default 5
@@ -137,7 +144,8 @@ class BiLSTMTagger(NeuralTagger):
     ----------
     tags_ : list of str
     history_ : pandas.DataFrame
-        ``epoch, train_loss, dev_accuracy, seconds, lr`` per epoch.
+        ``epoch, steps, train_loss, dev_accuracy, seconds, lr`` per epoch (or round of
+        ``max_steps``); ``steps`` counts optimiser steps so far.
     best_epoch_ : int
         Epoch whose weights were kept.
     constraint_scheme_ : str or None

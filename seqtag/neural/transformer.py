@@ -117,7 +117,7 @@ max_word_len, feature_sep, feature_dim, head, constraints :
         As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
     dropout : float, default 0.2
         Dropout on token vectors, positions, inside the encoder and before the output layer.
-    max_epochs, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
+    max_epochs, max_steps, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
 patience, validation_fraction, random_state, device, verbose :
         Training options as in :class:`~seqtag.neural.bilstm.BiLSTMTagger`; defaults
         ``max_epochs=40, predict_batch_size=64, lr=1e-3, weight_decay=0.01, warmup=0.1``
