@@ -37,14 +37,16 @@ def _docbin(nlp, X, y):
     return db
 
 
-def _write_config(folder: Path, max_steps: int, eval_frequency: int, seed: int) -> Path:
+def _write_config(folder: Path, max_steps: int | None, eval_frequency: int | None, seed: int) -> Path:
     from spacy.cli.init_config import init_config
 
     config = init_config(lang="en", pipeline=["tagger"], optimize="efficiency", gpu=False)
     config["paths"]["train"] = str(folder / "train.spacy")
     config["paths"]["dev"] = str(folder / "dev.spacy")
-    config["training"]["max_steps"] = max_steps
-    config["training"]["eval_frequency"] = eval_frequency
+    if max_steps is not None:  # else spaCy's own: up to 20,000 steps, stop after 1,600 without gain
+        config["training"]["max_steps"] = max_steps
+    if eval_frequency is not None:
+        config["training"]["eval_frequency"] = eval_frequency
     config["training"]["seed"] = seed
     config["system"]["seed"] = seed
     path = folder / "config.cfg"
@@ -91,8 +93,8 @@ def main() -> None:
     p.add_argument("--preset", default="full", help="seqtag preset of bilstm-crf (default full)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (spaCy's numpy ops follow OMP/BLAS)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--spacy-steps", type=int, default=4000, help="spaCy max_steps (its batches: ~1k words)")
-    p.add_argument("--spacy-eval", type=int, default=200, help="spaCy eval_frequency (steps between dev scores)")
+    p.add_argument("--spacy-steps", type=int, default=None, help="spaCy max_steps (default: its config's)")
+    p.add_argument("--spacy-eval", type=int, default=None, help="spaCy eval_frequency (default: its config's, 200)")
     p.add_argument("--quick", action="store_true", help="smoke run: 300 training sentences, 100 spaCy steps")
     args = p.parse_args()
     if args.threads:
