@@ -17,6 +17,17 @@ REQUIRE_DATA = os.environ.get("SEQTAG_REQUIRE_DATA") == "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a test module's torch code on one thread (tiny models; no oversubscription)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def need_corpus(name: str, **kwargs):
     """Load a corpus split or skip; with SEQTAG_REQUIRE_DATA=1 (CI) a missing corpus fails."""
     from seqtag.corpora import load_corpus

@@ -25,12 +25,7 @@ TRF = dict(TINY, d_model=32, nhead=4, num_layers=1, dim_feedforward=64, dropout=
            patience=None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def context_task(n: int, seed: int):

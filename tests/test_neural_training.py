@@ -17,13 +17,7 @@ from seqtag.neural.train import STEP_ROUNDS
 from seqtag.neural.transformer import TransformerTagger
 from tests.test_neural import LSTM, TRF, context_task
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _packed_reference(rnn, x, lengths):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..exceptions import InputError
+from .metrics import _times
 
 __all__ = ["DEFAULT_ONES", "check_ends", "first_frame_after", "run_length", "trigger_labels"]
 
@@ -64,12 +65,7 @@ def run_length(hop: float, ones: int | None = None, ones_seconds: float | None =
 
 def check_ends(ends, duration: float, where: str = "ends") -> np.ndarray:
     """``ends`` as a float64 array of seconds, each finite and within ``[0, duration]``."""
-    try:
-        e = np.asarray(ends, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{where} must be a list of end times in seconds, got {str(ends)[:80]}") from None
-    if e.ndim != 1:
-        raise InputError(f"{where} must be a flat list of end times in seconds, got shape {e.shape}")
+    e = _times(ends, where, noun="end times", finite=False)  # NaN and infinity: the range check below
     bad = np.flatnonzero(~np.isfinite(e) | (e < 0) | (e > duration + _EPS))
     if bad.size:
         i = int(bad[0])

@@ -19,14 +19,15 @@ from ..exceptions import InputError
 __all__ = ["detection_scores", "match_detections"]
 
 
-def _times(values, name: str) -> np.ndarray:
+def _times(values, name: str, noun: str = "times", finite: bool = True) -> np.ndarray:
+    """``values`` as a flat float64 array of seconds (``finite``: and no NaN or infinity)."""
     try:
         t = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a list of times in seconds, got {str(values)[:80]}") from None
+        raise InputError(f"{name} must be a list of {noun} in seconds, got {str(values)[:80]}") from None
     if t.ndim != 1:
-        raise InputError(f"{name} must be a flat list of times in seconds, got shape {t.shape}")
-    if not np.isfinite(t).all():
+        raise InputError(f"{name} must be a flat list of {noun} in seconds, got shape {t.shape}")
+    if finite and not np.isfinite(t).all():
         raise InputError(f"{name} must hold finite times in seconds, got {float(t[~np.isfinite(t)][0])!r}")
     return t
 
