@@ -208,7 +208,8 @@ def test_cli_file_input_and_in_process_parquet(ptb, tmp_path, capsys):
     (["--input", "nope.txt", "--output", "x.parquet", "--workers", "0"], "input file 'nope.txt' does not exist"),
     (["--output", "x.parquet", "--workers", "-1"], "--workers must be >= 0"),
 ])
-def test_cli_tag_errors(ptb, tmp_path, capsys, argv, message):
+def test_cli_tag_errors(ptb, tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)  # relative --output paths land here, not in the checkout
     model = ptb[0].save(tmp_path / "m")
     code, _, err = run_cli(["tag", str(model), *argv], capsys=capsys)
     assert code == 2 and message in err and "Traceback" not in err
