@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "aligners": ("Three aligners on the same utterances", ["bench_aligners.py"]),
     "english-aligner": ("Pretrained English aligner vs PocketSphinx", ["bench_english_aligner.py"]),
     "scaling": ("Scaling out on Dask: tokens/s, 1 process vs 1 and 2 workers", ["bench_scaling.py"]),
+    "spacy": ("spaCy's tagger as the anchor of bilstm-crf", ["bench_spacy.py", "--threads", "1"]),
     "cli": ("Command-line start-up: seqtag tag of one sentence", ["bench_cli.py"]),
     "trigger": ("Trigger-word detection: GRU, LSTM and a logistic-regression anchor", ["bench_trigger.py"]),
     "compare": ("seqtag compare, full preset, PTB sample: every tagger on one split",
