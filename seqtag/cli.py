@@ -79,8 +79,9 @@ def _add_corpus_args(p: argparse.ArgumentParser) -> None:
                         "out as dev and 10%% as test (seeded)")
     for split in ("train", "dev", "test"):
         g.add_argument(f"--{split}", metavar="PATH", help=f"your own {split} file or folder")
-    g.add_argument("--format", metavar="auto|conllu|columns|slash", help="format of your files (default auto: CoNLL-U by its .conllu "
-                                                     "suffix or 10 tab-separated fields, word/TAG text, else columns)")
+    g.add_argument("--format", metavar="auto|conllu|columns|slash",
+                   help="format of your files (default auto: CoNLL-U by its .conllu suffix or 10 tab-separated "
+                        "fields, word/TAG text, else columns)")
     g.add_argument("--token-column", type=int, metavar="N", help="column files: token field (default 0)")
     g.add_argument("--tag-column", type=int, metavar="N", help="column files: tag field (default -1, the last)")
     g.add_argument("--tagset", choices=["xpos", "upos"], help="CoNLL-U tag field: ud-ewt and your .conllu files "
