@@ -145,6 +145,13 @@ def run_anchor(args, data) -> dict:
     return row
 
 
+def _one_epoch(args, name: str):
+    """The model's class and parameters for one epoch over the whole training split (no dev part)."""
+    cls, params = MODELS[name]
+    return cls, {**params, **dict(args.param), "max_epochs": 1, "validation_fraction": 0, "random_state": 0,
+                 "verbose": False, "device": "cpu"}
+
+
 def run_speed(args, models) -> list[dict]:
     """Tagging speed only: each architecture (with ``--param`` overrides) trained 1 epoch on PTB.
 
@@ -154,9 +161,7 @@ def run_speed(args, models) -> list[dict]:
     n_tok = sum(len(s) for s in Xte)
     rows = []
     for name in models:
-        cls, params = MODELS[name]
-        params = {**params, **dict(args.param), "max_epochs": 1, "validation_fraction": 0, "random_state": 0,
-                  "verbose": False, "device": "cpu"}
+        cls, params = _one_epoch(args, name)
         tagger = cls(**params)
         tagger.fit(Xtr, ytr)
         tagger.predict(Xte[:50])
@@ -180,9 +185,7 @@ def run_train_speed(args, models) -> list[dict]:
     n_tok = sum(len(s) for s in Xtr)
     rows = []
     for name in models:
-        cls, params = MODELS[name]
-        params = {**params, **dict(args.param), "max_epochs": 1, "validation_fraction": 0, "random_state": 0,
-                  "verbose": False, "device": "cpu"}
+        cls, params = _one_epoch(args, name)
         best = (float("inf"), float("inf"))
         for _ in range(2):
             tagger = cls(**params)
