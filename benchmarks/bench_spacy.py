@@ -1,6 +1,6 @@
 """spaCy's own tagger (trained from scratch) against seqtag's BiLSTM-CRF on the PTB sample, in one run.
 
-Usage: python benchmarks/bench_spacy.py [--preset full] [--threads 1] [--seed 0] [--quick]
+Usage: python benchmarks/bench_spacy.py [--preset full] [--param max_epochs=10] [--threads 1] [--seed 0] [--quick]
 
 The anchor of issue #18: spaCy's ``tagger`` pipeline as ``spacy init config --pipeline tagger
 --optimize efficiency`` writes it (tok2vec CNN, softmax, no pre-trained vectors), trained on the
@@ -16,6 +16,7 @@ spaCy. Needs the ``bench`` extra (spaCy).
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -76,7 +77,7 @@ def run_spacy(train, dev, test, args, folder: Path) -> tuple[dict, list[list[str
 
 
 def run_seqtag(train, dev, test, args) -> tuple[dict, list[list[str]]]:
-    tagger = make_model("bilstm-crf", preset=args.preset, random_state=args.seed, verbose=False)
+    tagger = make_model("bilstm-crf", preset=args.preset, random_state=args.seed, verbose=False, **dict(args.param))
     wall, cpu = time.perf_counter(), time.process_time()
     tagger.fit(train.X, train.y, X_dev=dev.X, y_dev=dev.y)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -84,8 +85,19 @@ def run_seqtag(train, dev, test, args) -> tuple[dict, list[list[str]]]:
     t0 = time.perf_counter()
     pred = tagger.predict(test.X)
     tag_s = time.perf_counter() - t0
-    return {"model": f"seqtag bilstm-crf ({args.preset} preset)", "train_wall_s": wall, "train_cpu_s": cpu,
+    setup = "".join(f", {k}={v}" for k, v in args.param)
+    return {"model": f"seqtag bilstm-crf ({args.preset} preset{setup})", "train_wall_s": wall, "train_cpu_s": cpu,
             "tag_s": tag_s}, pred
+
+
+def _param(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def main() -> None:
@@ -95,6 +107,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--spacy-steps", type=int, default=None, help="spaCy max_steps (default: its config's)")
     p.add_argument("--spacy-eval", type=int, default=None, help="spaCy eval_frequency (default: its config's, 200)")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="bilstm-crf parameter over the preset's (JSON value), e.g. max_epochs=10; repeatable")
     p.add_argument("--quick", action="store_true", help="smoke run: 300 training sentences, 100 spaCy steps")
     args = p.parse_args()
     if args.threads:
