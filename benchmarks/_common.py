@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
 import os
 import platform
 import time
@@ -100,3 +102,14 @@ def three_rules(aligner, test) -> list[dict]:
     finally:
         aligner.set_params(**keep)
     return rows
+
+
+def param_arg(text: str) -> tuple[str, object]:
+    """argparse type of ``--param NAME=VALUE``: the value as a Python literal, else the string."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value

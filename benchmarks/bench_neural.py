@@ -30,13 +30,12 @@ command measures an older checkout (``PYTHONPATH=old-checkout``) for a before/af
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 import time
 from pathlib import Path
 
 import torch
-from _common import machine_info, markdown_table
+from _common import machine_info, markdown_table, param_arg
 
 from seqtag.corpora import load_corpus
 from seqtag.metrics import accuracy, known_unknown_accuracy, span_f1
@@ -199,16 +198,6 @@ def run_train_speed(args, models) -> list[dict]:
     return rows
 
 
-def _param(text: str) -> tuple[str, object]:
-    name, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return name, value
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small smoke run (300 sentences, 2 epochs)")
@@ -217,7 +206,7 @@ def main(argv=None) -> None:
     p.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--embeddings", default=None, help="local GloVe-format vectors (e.g. from make_vectors.py)")
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+    p.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
                    help="override a tagger parameter (repeatable), e.g. --param hidden_size=200")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--no-anchor", action="store_true", help="skip the NLTK perceptron anchor")

@@ -16,13 +16,12 @@ spaCy. Needs the ``bench`` extra (spaCy).
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from _common import machine_info, markdown_table
+from _common import machine_info, markdown_table, param_arg
 
 from seqtag.corpora import load_corpus
 from seqtag.metrics import accuracy, known_unknown_accuracy
@@ -90,16 +89,6 @@ def run_seqtag(train, dev, test, args) -> tuple[dict, list[list[str]]]:
             "tag_s": tag_s}, pred
 
 
-def _param(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--preset", default="full", help="seqtag preset of bilstm-crf (default full)")
@@ -107,7 +96,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--spacy-steps", type=int, default=None, help="spaCy max_steps (default: its config's)")
     p.add_argument("--spacy-eval", type=int, default=None, help="spaCy eval_frequency (default: its config's, 200)")
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+    p.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
                    help="bilstm-crf parameter over the preset's (JSON value), e.g. max_epochs=10; repeatable")
     p.add_argument("--quick", action="store_true", help="smoke run: 300 training sentences, 100 spaCy steps")
     args = p.parse_args()
