@@ -191,10 +191,12 @@ class TriggerWordDetector(Persistent, BaseEstimator):
             feats.append(f)
         return feats, durations
 
+    def _centred(self, f: np.ndarray) -> np.ndarray:
+        """``normalize="utterance"``: the recording's own mean log-mel removed; else ``f``."""
+        return f - f.mean(axis=0) if self.normalize == "utterance" else f
+
     def _normalised(self, f: np.ndarray) -> np.ndarray:
-        if self.normalize == "utterance":
-            f = f - f.mean(axis=0)
-        return ((f - self.mean_) / self.std_).astype(np.float32)
+        return ((self._centred(f) - self.mean_) / self.std_).astype(np.float32)
 
     # -------------------------------------------------------------- training
     def fit(self, X, ends) -> TriggerWordDetector:
@@ -219,7 +221,7 @@ class TriggerWordDetector(Persistent, BaseEstimator):
         self._check_params()
         feats, durations = self._inputs(X)
         ends_list = self._check_ends(ends, durations)
-        allf = np.concatenate([f - f.mean(axis=0) if self.normalize == "utterance" else f for f in feats])
+        allf = np.concatenate([self._centred(f) for f in feats])
         self.mean_ = allf.mean(axis=0).astype(np.float32)
         self.std_ = np.maximum(allf.std(axis=0), _STD_FLOOR).astype(np.float32)
         with torch.random.fork_rng(devices=[]):
