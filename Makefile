@@ -37,7 +37,7 @@ DEMO_MODELS ?= baseline,hmm1,hmm2,crf,bilstm,bilstm-crf,transformer
 
 # the quick comparison on the PTB sample: ~4 minutes on 2 CPU cores, a table and reports/ptb-quick/
 demo: data
-	$(BIN)/seqtag compare --corpus ptb-sample --models $(DEMO_MODELS) --preset quick --report reports/ptb-quick
+	$(BIN)/seqtag compare --corpus ptb-sample --models $(DEMO_MODELS) --preset quick --jobs 2 --report reports/ptb-quick
 
 # pytest's exit code 5 (no test collected) is a failure too
 test: data

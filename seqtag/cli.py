@@ -264,6 +264,7 @@ def cmd_compare(args) -> int:
     result = compare(
         args.models, name, preset=args.preset, cv=args.cv, corpus_options=opts,
         curve_sizes=sizes, n_resamples=args.bootstrap, progress=not args.quiet, return_result=True,
+        n_jobs=args.jobs,
     )
     print(format_table(result.table).to_string())
     if args.report:
@@ -361,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the preset's: quick 0.1,1; full 0.1,0.3,1)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--report", metavar="DIR", help="write results.csv/.md, plots and index.html here")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="train N models at a time in worker processes, each on its share of the cores "
+                        "(-1: one per core; default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_compare)
 

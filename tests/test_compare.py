@@ -75,6 +75,35 @@ def test_curve_reuses_the_main_run_and_presets_give_sizes(toy_data, monkeypatch)
         compare(["baseline"], (train, test), curve_sizes="all")
 
 
+def test_worker_processes_give_the_same_table_and_curve(toy_data):
+    train, test = _tiny(toy_data)
+    kw = {"curve_sizes": (0.3, 0.6, 1.0), "n_resamples": 50, "return_result": True}
+    serial = compare(["baseline", "hmm1", "hmm2"], (train, test), **kw)
+    parallel = compare(["baseline", "hmm1", "hmm2"], (train, test), n_jobs=2, **kw)
+    cols = ["accuracy", "known_accuracy", "unknown_accuracy", "macro_f1", "p_mcnemar_vs_best"]
+    pd.testing.assert_frame_equal(parallel.table[cols], serial.table[cols])
+    pd.testing.assert_frame_equal(parallel.curves, serial.curves)
+    assert parallel.predictions == serial.predictions
+    # the small fractions really were trained (0.3 of 8 documents = 2 of them)
+    assert sorted(set(parallel.curves["train_sentences"])) == [12, 30, 48]
+
+
+def test_bad_n_jobs_and_models_that_cannot_travel(toy_data):
+    from seqtag.baseline import BaselineTagger
+
+    train, test = _tiny(toy_data)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(InputError, match=r"n_jobs must be a positive int or -1 \(one per CPU core\)"):
+            compare(["baseline"], (train, test), n_jobs=bad)
+
+    class Local(BaselineTagger):  # defined in a function: pickle cannot find it again
+        pass
+
+    with pytest.raises(InputError, match="n_jobs=2 sends each model to a worker process, but one cannot be "
+                                         "pickled .*use n_jobs=1"):
+        compare({"local": Local(), "base": BaselineTagger()}, (train, test), n_jobs=2, curve_sizes=None)
+
+
 def test_cv_folds_do_not_leak_documents(toy_data, monkeypatch):
     train, _ = _tiny(toy_data)
     seen = []
@@ -129,3 +158,8 @@ def test_named_models_get_the_preset_and_the_seed():
     assert p["random_state"] == 3 and p["hidden_size"] == 200 and p["patience"] is None
     assert models["crf"].get_params()["random_state"] == 3
     assert _resolve_models(["bilstm"], "quick", random_state=5)["bilstm"].get_params()["max_steps"] == quick_steps
+
+
+def test_cli_compare_bad_jobs(capsys):
+    code, _, err = run(["compare", "--models", "baseline", "--corpus", "ptb-sample", "--jobs", "0"], capsys=capsys)
+    assert code == 2 and "n_jobs must be a positive int or -1" in err

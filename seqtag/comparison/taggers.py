@@ -29,6 +29,7 @@ from ..corpora import Corpus, MissingSplitError, load_corpus, load_folds
 from ..evaluation import evaluate
 from ..exceptions import InputError
 from ..registry import MODELS, PRESET_CURVES, PRESETS, make_model, model_names
+from ._parallel import check_n_jobs, run_jobs
 
 __all__ = ["compare", "ComparisonResult", "learning_curve"]
 
@@ -209,6 +210,7 @@ def compare(
     random_state: int = 0,
     progress: bool = False,
     return_result: bool = False,
+    n_jobs: int = 1,
 ):
     """Train and score several taggers on the same data.
 
@@ -247,6 +249,10 @@ def compare(
     return_result : bool
         Return a :class:`ComparisonResult` (table, predictions, curves) instead
         of only the table.
+    n_jobs : int, default 1
+        Fit this many models (and curve points) side by side in worker processes
+        (``-1``: one per CPU core), each on its share of the cores' threads; the
+        table is the same, each model's ``train_s`` is then measured on fewer threads.
 
     Returns
     -------
@@ -262,6 +268,7 @@ def compare(
     [1.0]
     """
     protos = _resolve_models(models, preset, random_state)
+    n_jobs = check_n_jobs(n_jobs)
     if isinstance(curve_sizes, str):  # checked before hours of training, not after
         if curve_sizes != "preset":
             raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
@@ -272,21 +279,22 @@ def compare(
     if cv is not None:
         if not _by_name(corpus):
             raise InputError("cv needs a corpus name (folds are built from its train and dev splits)")
-        return _compare_cv(protos, corpus, cv, corpus_options, random_state, progress, info, return_result)
+        return _compare_cv(protos, corpus, cv, corpus_options, random_state, progress, info, return_result, n_jobs)
 
     train, dev, test = _load_splits(corpus, corpus_options, train_split, dev_split, test_split)
     vocab = {w for s in train.X for w in s}
-    rows, preds = [], {}
-    for name, proto in protos.items():
-        row, preds[name] = _run_one(name, proto, train, dev, test, vocab, progress)
-        rows.append(row)
+    main_jobs = [(_run_one, (name, proto, train, dev, test, vocab, progress)) for name, proto in protos.items()]
+    points = _curve_points(protos, train, curve_sizes or (), random_state)
+    todo = [p for p in points if not _known(p, train, protos)]
+    done = run_jobs(main_jobs + _curve_jobs(todo, dev, test, progress), n_jobs)
+    rows, preds = [row for row, _ in done[:len(protos)]], dict(zip(protos, (p for _, p in done[:len(protos)])))
     table = pd.DataFrame(rows).set_index("model")
     if significance and len(table) > 1:
         _add_significance(table, preds, test, n_resamples, random_state)
     curves = None
     if curve_sizes:
-        curves = learning_curve(protos, train, test, dev=dev, sizes=curve_sizes, random_state=random_state,
-                                progress=progress, full_scores=dict(table["accuracy"]))
+        known, accs = dict(table["accuracy"]), iter(done[len(protos):])
+        curves = _curve_table(points, [known[p[0]] if _known(p, train, known) else next(accs) for p in points])
     result = ComparisonResult(table, preds, test, None, curves, info)
     return result if return_result else table
 
@@ -307,14 +315,14 @@ def _add_significance(table, preds, test, n_resamples, random_state) -> None:
     table["p_bootstrap_vs_best"] = boot
 
 
-def _compare_cv(protos, corpus, k, corpus_options, random_state, progress, info, return_result):
+def _compare_cv(protos, corpus, k, corpus_options, random_state, progress, info, return_result, n_jobs=1):
     folds = load_folds(corpus, k=k, seed=random_state, **dict(corpus_options or {}))
-    rows = []
+    jobs, fold_of = [], []
     for f, (train, test) in enumerate(folds):
         vocab = {w for s in train.X for w in s}
-        for name, proto in protos.items():
-            row, _ = _run_one(name, proto, train, None, test, vocab, progress)
-            rows.append({"fold": f, **row})
+        jobs.extend((_run_one, (name, proto, train, None, test, vocab, progress)) for name, proto in protos.items())
+        fold_of.extend([f] * len(protos))
+    rows = [{"fold": f, **row} for f, (row, _) in zip(fold_of, run_jobs(jobs, n_jobs))]
     per_fold = pd.DataFrame(rows)
     numeric = per_fold.drop(columns=["fold"]).groupby("model", sort=False)
     mean, std = numeric.mean(), numeric.std(ddof=1)
@@ -333,7 +341,8 @@ def _check_sizes(sizes) -> list[float]:
 
 def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = None,
                    sizes: Sequence[float] = (0.1, 0.25, 0.5, 1.0), random_state: int = 0,
-                   progress: bool = False, full_scores: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   progress: bool = False, full_scores: Mapping[str, float] | None = None,
+                   n_jobs: int = 1) -> pd.DataFrame:
     """Accuracy against training-set size for each model (where does one overtake another?).
 
     Training subsets are whole documents drawn in one fixed random order, so
@@ -355,6 +364,9 @@ def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = 
     full_scores : mapping of str to float, optional
         Test accuracy of models already trained on the whole of ``train``
         (with the same ``dev``); used for the fraction 1.0 instead of training again.
+    n_jobs : int, default 1
+        Fits run side by side in this many worker processes (``-1``: one per CPU
+        core), each with its share of the cores' threads.
 
     Returns
     -------
@@ -362,19 +374,46 @@ def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = 
         Columns ``model``, ``fraction``, ``train_sentences``, ``train_tokens``, ``accuracy``.
     """
     sizes = _check_sizes(sizes)
+    points = _curve_points(models, train, sizes, random_state)
+    known = dict(full_scores or {})
+    todo = [p for p in points if not _known(p, train, known)]
+    accs = iter(run_jobs(_curve_jobs(todo, dev, test, progress), check_n_jobs(n_jobs)))
+    return _curve_table(points, [known[p[0]] if _known(p, train, known) else next(accs) for p in points])
+
+
+def _curve_points(models, train: Corpus, sizes, random_state: int) -> list[tuple[str, Any, float, Corpus]]:
+    """``(name, prototype, fraction, training subset)`` of each curve point, biggest subsets first.
+
+    Subsets are whole documents taken in one seeded order, so each contains the smaller ones.
+    """
     docs = list(dict.fromkeys(train.doc_ids))
     order = [docs[i] for i in np.random.default_rng(random_state).permutation(len(docs))]
-    rows = []
-    for frac in sizes:
-        keep = set(order[: max(1, round(frac * len(order)))])
-        sub = train.subset([i for i, d in enumerate(train.doc_ids) if d in keep])
-        for name, proto in models.items():
-            if len(sub) == len(train) and full_scores is not None and name in full_scores:
-                acc = float(full_scores[name])
-            else:
-                if progress:
-                    print(f"[curve] {name}: {len(sub)} sentences", flush=True)
-                acc = _fit(clone(proto), sub, dev).score(test.X, test.y)
-            rows.append({"model": name, "fraction": frac, "train_sentences": len(sub),
-                         "train_tokens": sub.n_tokens, "accuracy": acc})
-    return pd.DataFrame(rows)
+    out = []
+    for frac in sorted(sizes, reverse=True):
+        kept = set(order[: max(1, round(frac * len(order)))])
+        sub = train.subset([i for i, d in enumerate(train.doc_ids) if d in kept])
+        out.extend((name, proto, frac, sub) for name, proto in models.items())
+    return out
+
+
+def _known(point, train: Corpus, known) -> bool:
+    """A point on the whole of ``train`` whose accuracy is known already (the main run's)."""
+    return len(point[3]) == len(train) and point[0] in known
+
+
+def _curve_fit(name: str, proto, sub: Corpus, dev: Corpus | None, test: Corpus, progress: bool) -> float:
+    if progress:
+        print(f"[curve] {name}: {len(sub)} sentences", flush=True)
+    return float(_fit(clone(proto), sub, dev).score(test.X, test.y))
+
+
+def _curve_jobs(points, dev, test, progress) -> list:
+    return [(_curve_fit, (name, proto, sub, dev, test, progress)) for name, proto, _, sub in points]
+
+
+def _curve_table(points, accuracies) -> pd.DataFrame:
+    rows = [{"model": name, "fraction": frac, "train_sentences": len(sub), "train_tokens": sub.n_tokens,
+             "accuracy": float(acc)} for (name, _, frac, sub), acc in zip(points, accuracies)]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r["model"] for r in rows))}
+    rows.sort(key=lambda r: (r["fraction"], order[r["model"]]))
+    return pd.DataFrame(rows, columns=["model", "fraction", "train_sentences", "train_tokens", "accuracy"])
