@@ -114,6 +114,18 @@ def test_step_budget_trains_small_data_as_long_as_large_data():
     assert by_epochs.history_["steps"].tolist() == [3]  # 20 sentences, batch 8
 
 
+@pytest.mark.parametrize("cls,params", [(BiLSTMTagger, LSTM), (TransformerTagger, TRF)], ids=["bilstm", "transformer"])
+def test_min_steps_adds_epochs_to_small_training_sets_only(cls, params):
+    X, y = context_task(200, seed=1)
+    base = dict(params, max_epochs=2, min_steps=12, validation_fraction=0)
+    small = cls(**base).fit(X[:20], y[:20])  # 3 steps an epoch: 4 epochs reach 12 steps
+    assert small.history_["steps"].tolist() == [3, 6, 9, 12]
+    large = cls(**base).fit(X, y)  # 25 steps an epoch: max_epochs already gives more than 12
+    assert large.history_["steps"].tolist() == [25, 50]
+    with pytest.raises(InputError, match="min_steps must be an int >= 1 or None, got 0"):
+        cls(**dict(base, min_steps=0)).fit(X, y)
+
+
 def test_model_saved_before_the_cell_option_loads(tmp_path):
     """Files of earlier versions: layer called ``lstm``, no ``cell``/``max_steps``, history without steps."""
     X, y = context_task(60, seed=1)
@@ -123,7 +135,7 @@ def test_model_saved_before_the_cell_option_loads(tmp_path):
     torch.save({k.replace("rnn.", "lstm.", 1) if k.startswith("rnn.") else k: v for k, v in weights.items()},
                path / "weights.pt")
     cfg = json.loads((path / "seqtag.json").read_text())
-    for key in ("cell", "max_steps"):
+    for key in ("cell", "max_steps", "min_steps"):
         del cfg["params"][key]
     del cfg["state"]["net_config"]["cell"]
     del cfg["state"]["history"]["steps"]

@@ -116,6 +116,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_choice("constraints", self.constraints, ("auto", None, *_SCHEMES))
         _check_int("max_epochs", self.max_epochs, 1)
         _check_int("max_steps", self.max_steps, 1, none_ok=True)
+        _check_int("min_steps", self.min_steps, 1, none_ok=True)
         _check_int("batch_size", self.batch_size, 1)
         _check_int("predict_batch_size", self.predict_batch_size, 1)
         _check_float("lr", self.lr, 0.0, math.inf)
@@ -266,6 +267,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
             net = self._build_net(self.net_config_, pretrained, self._constraint_tensor()).to(device)
             history, best = fit_network(
                 net, train, dev, seed=seed, max_epochs=self.max_epochs, max_steps=self.max_steps,
+                min_steps=self.min_steps,
                 batch_size=self.batch_size,
                 lr=self.lr, weight_decay=self.weight_decay, warmup=self.warmup, schedule=self.schedule,
                 clip_norm=self.clip_norm, patience=self.patience, device=device, drop_prob=drop_prob,

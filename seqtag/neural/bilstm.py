@@ -114,6 +114,10 @@ class BiLSTMTagger(NeuralTagger):
         set tagged 5 times (each time a row of ``history_``; ``patience`` counts these).
         Training then costs the same on any amount of data, and a small training set
         gets as many updates as a large one.
+    min_steps : int or None, default None
+        With ``max_epochs`` (no ``max_steps``): raise the number of epochs so that
+        training takes at least this many optimiser steps, so a small training set
+        (a learning curve's first point) is not stopped after a few hundred updates.
     batch_size : int, default 32
         Training sentences per step.
     predict_batch_size : int, default 256
@@ -181,6 +185,7 @@ class BiLSTMTagger(NeuralTagger):
         constraints: str | None = "auto",
         max_epochs: int = 30,
         max_steps: int | None = None,
+        min_steps: int | None = None,
         batch_size: int = 32,
         predict_batch_size: int = 256,
         lr: float = 2e-3,

@@ -158,6 +158,7 @@ def fit_network(
     seed: int,
     max_epochs: int,
     max_steps: int | None = None,
+    min_steps: int | None = None,
     batch_size: int,
     lr: float,
     weight_decay: float,
@@ -191,6 +192,9 @@ def fit_network(
         rather than after every epoch. The cost of training then no longer
         grows with the data, and a small training set gets as many updates as
         a large one.
+    min_steps : int or None
+        Without ``max_steps``: train ``max(max_epochs, ceil(min_steps / batches))``
+        epochs, so that a small training set still gets ``min_steps`` updates.
     warmup : float
         Fraction of all steps (``max_epochs * batches`` or ``max_steps``) spent
         warming up (the rise of the one-cycle schedule).
@@ -225,6 +229,9 @@ def fit_network(
     best = {"acc": -1.0, "epoch": max_epochs, "state": None, "stale": 0}
 
     per_epoch = math.ceil(len(train) / batch_size)
+    if max_steps is None and min_steps is not None:
+        max_epochs = max(max_epochs, math.ceil(min_steps / per_epoch))
+        best["epoch"] = max_epochs
     if max_steps is None:
         rounds, per_round, total = max_epochs, per_epoch, max_epochs * per_epoch
 

@@ -117,7 +117,7 @@ max_word_len, feature_sep, feature_dim, head, constraints :
         As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
     dropout : float, default 0.2
         Dropout on token vectors, positions, inside the encoder and before the output layer.
-    max_epochs, max_steps, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
+    max_epochs, max_steps, min_steps, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
 patience, validation_fraction, random_state, device, verbose :
         Training options as in :class:`~seqtag.neural.bilstm.BiLSTMTagger`; defaults
         ``max_epochs=40, predict_batch_size=64, lr=1e-3, weight_decay=0.01, warmup=0.1``
@@ -168,6 +168,7 @@ patience, validation_fraction, random_state, device, verbose :
         constraints: str | None = "auto",
         max_epochs: int = 40,
         max_steps: int | None = None,
+        min_steps: int | None = None,
         batch_size: int = 32,
         predict_batch_size: int = 64,
         lr: float = 1e-3,
