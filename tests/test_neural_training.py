@@ -126,6 +126,34 @@ def test_min_steps_adds_epochs_to_small_training_sets_only(cls, params):
         cls(**dict(base, min_steps=0)).fit(X, y)
 
 
+def _suffix_task(n, rng):
+    ends = {"ing": "VBG", "ly": "RB", "ed": "VBD", "s": "NNS"}
+    X, y = [], []
+    for _ in range(n):
+        picks = rng.choice(list(ends), size=4)
+        X.append(["".join(rng.choice(list("bcdfgkmnprt"), size=4)) + e for e in picks])
+        y.append([ends[e] for e in picks])
+    return X, y
+
+
+@pytest.mark.parametrize("cls", [BiLSTMTagger, TransformerTagger])
+def test_affix_embeddings_tag_unseen_words_by_their_suffix(cls, tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = _suffix_task(150, rng)
+    Xt, yt = _suffix_task(30, rng)
+    assert sum(w in {v for s in X for v in s} for s in Xt for w in s) < 10  # nearly every test word is new
+    params = dict(word_dim=16, char_encoder=None, max_epochs=12, batch_size=8, lr=0.01, random_state=0,
+                  verbose=False, device="cpu", validation_fraction=0)
+    params.update(hidden_size=16) if cls is BiLSTMTagger else params.update(d_model=16, dim_feedforward=32)
+    with_affixes = cls(affix_dim=8, **params).fit(X, y)
+    without = cls(**params).fit(X, y)  # no characters, no affixes: an unseen word is just UNK
+    assert with_affixes.score(Xt, yt) > 0.95 and without.score(Xt, yt) < 0.6
+    loaded = seqtag.load(with_affixes.save(tmp_path / "m"))
+    assert loaded.affix_dim == 8 and loaded.predict(Xt) == with_affixes.predict(Xt)
+    with pytest.raises(InputError, match="affix_dim must be an int >= 0, got -1"):
+        cls(**dict(params, affix_dim=-1)).fit(X, y)
+
+
 def test_model_saved_before_the_cell_option_loads(tmp_path):
     """Files of earlier versions: layer called ``lstm``, no ``cell``/``max_steps``, history without steps."""
     X, y = context_task(60, seed=1)
@@ -135,9 +163,12 @@ def test_model_saved_before_the_cell_option_loads(tmp_path):
     torch.save({k.replace("rnn.", "lstm.", 1) if k.startswith("rnn.") else k: v for k, v in weights.items()},
                path / "weights.pt")
     cfg = json.loads((path / "seqtag.json").read_text())
-    for key in ("cell", "max_steps", "min_steps"):
+    for key in ("cell", "max_steps", "min_steps", "affix_dim"):
         del cfg["params"][key]
     del cfg["state"]["net_config"]["cell"]
+    for key in ("affix_dim", "n_affixes"):
+        del cfg["state"]["net_config"][key]
+    del cfg["state"]["affix_vocab"]
     del cfg["state"]["history"]["steps"]
     (path / "seqtag.json").write_text(json.dumps(cfg))
     loaded = seqtag.load(path)

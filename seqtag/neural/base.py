@@ -25,7 +25,7 @@ from ..exceptions import InputError
 from .embeddings import embedding_matrix, read_embeddings
 from .modules import TaggerNet
 from .train import HISTORY_COLUMNS, Encoded, fit_network, predict_ids, resolve_device
-from .vocab import Vocab, word_chars
+from .vocab import Vocab, word_affixes, word_chars
 
 __all__ = ["NeuralTagger", "auto_constraints"]
 
@@ -99,6 +99,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_choice("char_encoder", self.char_encoder, ("lstm", "cnn", None))
         _check_int("char_dim", self.char_dim, 1)
         _check_int("char_hidden", self.char_hidden, 1)
+        _check_int("affix_dim", self.affix_dim, 0)
         _check_int("max_word_len", self.max_word_len, 1)
         if self.word_dim == 0 and self.char_encoder is None and self.feature_sep is None:
             raise InputError("the tagger has no input: set word_dim > 0, a char_encoder, or feature_sep")
@@ -177,16 +178,20 @@ class NeuralTagger(MarginalsMixin, Tagger):
         words, feats = self._split_features(X, name)
         types: dict[str, int] = {}
         type_chars: list[np.ndarray] = []
-        cv = self.char_vocab_
+        cv, av = self.char_vocab_, self.affix_vocab_
+        type_affixes: list[np.ndarray] | None = [] if av is not None else None
         for sent in words:
             for w in sent:
                 if w not in types:
                     types[w] = len(type_chars)
                     type_chars.append(np.asarray(cv.encode(word_chars(w, self.max_word_len)) or [1], dtype=np.int64))
+                    if type_affixes is not None:
+                        type_affixes.append(np.asarray(av.encode(word_affixes(w)), dtype=np.int64))
         enc = Encoded(
             words=[np.asarray(self.word_vocab_.encode(s), dtype=np.int64) for s in words],
             types=[np.asarray([types[w] for w in s], dtype=np.int64) for s in words],
             type_chars=type_chars,
+            type_affixes=type_affixes,
         )
         if feats is not None:
             enc.feats = [np.asarray(self.feat_vocab_.encode(s), dtype=np.int64) for s in feats]
@@ -227,6 +232,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
         self.word_vocab_ = Vocab.from_counts(counts, self.min_count, lowercase_fallback=True)
         self.char_vocab_ = Vocab.from_counts(Counter(c for w in counts for c in word_chars(w, self.max_word_len)))
         self.feat_vocab_ = Vocab.from_counts(Counter(f for s in feats for f in s)) if feats is not None else None
+        self.affix_vocab_ = (Vocab.from_counts(Counter(a for w in counts for a in word_affixes(w)))
+                             if self.affix_dim else None)
         pretrained = None
         self.n_pretrained_ = 0
         if self.embeddings_path is not None:
@@ -251,6 +258,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
             "n_words": len(self.word_vocab_),
             "n_chars": len(self.char_vocab_),
             "n_feats": len(self.feat_vocab_) if self.feat_vocab_ is not None else 0,
+            "n_affixes": len(self.affix_vocab_) if self.affix_vocab_ is not None else 0,
             "n_tags": len(tags),
             **self._arch_config(),
         }
@@ -296,6 +304,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
             "word_vocab": self.word_vocab_.to_json(),
             "char_vocab": self.char_vocab_.to_json(),
             "feat_vocab": self.feat_vocab_.to_json() if self.feat_vocab_ is not None else None,
+            "affix_vocab": self.affix_vocab_.to_json() if self.affix_vocab_ is not None else None,
             "constraint_scheme": self.constraint_scheme_,
             "net_config": dict(self.net_config_),
             "best_epoch": int(self.best_epoch_),
@@ -310,6 +319,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
         self.word_vocab_ = Vocab.from_json(state["word_vocab"])
         self.char_vocab_ = Vocab.from_json(state["char_vocab"])
         self.feat_vocab_ = Vocab.from_json(state["feat_vocab"]) if state["feat_vocab"] is not None else None
+        affixes = state.get("affix_vocab")  # absent in files saved before the affix option
+        self.affix_vocab_ = Vocab.from_json(affixes) if affixes is not None else None
         self.constraint_scheme_ = state["constraint_scheme"]
         self.net_config_ = dict(state["net_config"])
         self.best_epoch_ = int(state["best_epoch"])

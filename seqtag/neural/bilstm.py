@@ -11,6 +11,7 @@ from torch import nn
 from .._validation import store_params
 from .base import NeuralTagger, _check_choice, _check_int
 from .modules import RNN_CELLS, TaggerNet, TokenEncoder, make_head, make_rnn, run_birnn
+from .vocab import N_AFFIXES
 
 __all__ = ["BiLSTMNet", "BiLSTMTagger"]
 
@@ -36,6 +37,7 @@ class BiLSTMNet(TaggerNet):
         self.encoder = TokenEncoder(
             cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
             cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
+            cfg.get("n_affixes", 0), cfg.get("affix_dim", 0), N_AFFIXES,  # absent before the affix option
         )
         self.dropout = nn.Dropout(cfg["dropout"])
         self.rnn = make_rnn(cfg.get("cell", "lstm"), self.encoder.out_dim, cfg["hidden_size"],
@@ -78,6 +80,11 @@ class BiLSTMTagger(NeuralTagger):
         Character embedding size.
     char_hidden : int, default 50
         Char-LSTM state size per direction, or number of CNN filters.
+    affix_dim : int, default 0
+        Embed each word's lower-cased suffixes of 1-4 characters and its short shape
+        (:func:`~seqtag.neural.vocab.word_affixes`), ``affix_dim`` values each, and add
+        them to the token vector: the clues a CRF's templates give for unseen words
+        (-ing, -ly, Xx, d.d), learned in a few steps. 0 (the default) leaves them out.
     cell : {"lstm", "gru", "rnn"}, default "lstm"
         Recurrent cell of the sentence encoder: LSTM, GRU, or a plain Elman
         RNN (tanh). The character encoder (``char_encoder="lstm"``) stays an LSTM.
@@ -171,6 +178,7 @@ class BiLSTMTagger(NeuralTagger):
         char_encoder: str | None = "lstm",
         char_dim: int = 30,
         char_hidden: int = 50,
+        affix_dim: int = 0,
         cell: str = "lstm",
         hidden_size: int = 128,
         num_layers: int = 1,
@@ -208,7 +216,8 @@ class BiLSTMTagger(NeuralTagger):
 
     def _arch_config(self) -> dict[str, Any]:
         return {
-            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "word_dim": self.word_dim, "affix_dim": self.affix_dim, "char_encoder": self.char_encoder,
+            "char_dim": self.char_dim,
             "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "cell": self.cell,
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers, "dropout": self.dropout, "head": self.head,

@@ -164,6 +164,11 @@ class TokenEncoder(nn.Module):
         Extra feature table (``n_feats=0`` for none).
     pretrained : ndarray (n_words, word_dim), optional
         Initial word vectors.
+    n_affixes, affix_dim : int
+        Affix table (suffixes and shape of each word type, ``n_affixes=0`` for none);
+        each of a word's ``n_per_word`` affixes gets ``affix_dim`` values, concatenated.
+    n_per_word : int
+        Affixes per word (the width of ``batch["type_affixes"]``).
     """
 
     def __init__(
@@ -177,6 +182,9 @@ class TokenEncoder(nn.Module):
         n_feats: int = 0,
         feat_dim: int = 0,
         pretrained: np.ndarray | None = None,
+        n_affixes: int = 0,
+        affix_dim: int = 0,
+        n_per_word: int = 0,
     ) -> None:
         super().__init__()
         self.out_dim = 0
@@ -198,6 +206,10 @@ class TokenEncoder(nn.Module):
         if n_feats > 0 and feat_dim > 0:
             self.feats = nn.Embedding(n_feats, feat_dim, padding_idx=0)
             self.out_dim += feat_dim
+        self.affixes = None
+        if n_affixes > 0 and affix_dim > 0:
+            self.affixes = nn.Embedding(n_affixes, affix_dim, padding_idx=0)
+            self.out_dim += n_per_word * affix_dim
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         # -> (B, T, out_dim)
@@ -207,6 +219,9 @@ class TokenEncoder(nn.Module):
         if self.chars is not None:
             per_type = self.chars(batch["type_chars"])  # (U, C)
             parts.append(per_type[batch["types"]])  # (B, T, C)
+        if self.affixes is not None:
+            per_type = self.affixes(batch["type_affixes"]).flatten(1)  # (U, n_per_word * affix_dim)
+            parts.append(per_type[batch["types"]])  # (B, T, n_per_word * affix_dim)
         if self.feats is not None:
             parts.append(self.feats(batch["feats"]))  # (B, T, feat_dim)
         return torch.cat(parts, dim=-1)

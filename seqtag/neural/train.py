@@ -50,6 +50,8 @@ class Encoded:
         Character ids of every distinct token string.
     feats : list of ndarray (T_i,) or None
         Extra feature ids.
+    type_affixes : list of ndarray (N_AFFIXES,) or None
+        Affix ids of every distinct token string (``affix_dim > 0``).
     tags : list of ndarray (T_i,) or None
         Gold tag ids.
     """
@@ -59,6 +61,7 @@ class Encoded:
     type_chars: list[np.ndarray]
     feats: list[np.ndarray] | None = None
     tags: list[np.ndarray] | None = None
+    type_affixes: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.words)
@@ -96,6 +99,8 @@ def make_batch(
         drop = torch.rand(words.shape, generator=generator) < drop_prob[words]
         words = words.masked_fill(drop & mask, UNK_ID)
     batch = {"words": words, "mask": mask, "types": inverse, "type_chars": type_chars}
+    if data.type_affixes is not None:
+        batch["type_affixes"] = torch.from_numpy(np.stack([data.type_affixes[j] for j in uniq.tolist()]))
     if data.feats is not None:
         batch["feats"] = _pad([data.feats[i] for i in idx])
     if data.tags is not None:

@@ -18,6 +18,7 @@ from .modules import (
     TokenEncoder,
     make_head,
 )
+from .vocab import N_AFFIXES
 
 __all__ = ["TransformerNet", "TransformerTagger"]
 
@@ -42,6 +43,7 @@ class TransformerNet(TaggerNet):
         self.encoder = TokenEncoder(
             cfg["n_words"], cfg["word_dim"], cfg["n_chars"], cfg["char_dim"], cfg["char_hidden"],
             cfg["char_encoder"], cfg["n_feats"], cfg["feature_dim"], pretrained,
+            cfg.get("n_affixes", 0), cfg.get("affix_dim", 0), N_AFFIXES,  # absent before the affix option
         )
         self.proj = nn.Linear(self.encoder.out_dim, d)
         width = cfg.get("conv_width", 0)  # absent from configurations saved before the option
@@ -112,7 +114,7 @@ class TransformerTagger(NeuralTagger):
         decoder, so a tag never depends on the words after it (a left-to-right tagger; with
         ``head="crf"`` the Viterbi decoding still looks at the whole sentence, so use
         ``head="softmax"`` for a strictly incremental one).
-    word_dim, char_encoder, char_dim, char_hidden, embeddings_path, min_count, word_dropout, \
+    word_dim, char_encoder, char_dim, char_hidden, affix_dim, embeddings_path, min_count, word_dropout, \
 max_word_len, feature_sep, feature_dim, head, constraints :
         As in :class:`~seqtag.neural.bilstm.BiLSTMTagger` (``char_encoder`` defaults to ``"cnn"``).
     dropout : float, default 0.2
@@ -157,6 +159,7 @@ patience, validation_fraction, random_state, device, verbose :
         char_encoder: str | None = "cnn",
         char_dim: int = 30,
         char_hidden: int = 50,
+        affix_dim: int = 0,
         dropout: float = 0.2,
         embeddings_path: str | None = None,
         min_count: int = 1,
@@ -203,7 +206,8 @@ patience, validation_fraction, random_state, device, verbose :
 
     def _arch_config(self) -> dict[str, Any]:
         return {
-            "word_dim": self.word_dim, "char_encoder": self.char_encoder, "char_dim": self.char_dim,
+            "word_dim": self.word_dim, "affix_dim": self.affix_dim, "char_encoder": self.char_encoder,
+            "char_dim": self.char_dim,
             "char_hidden": self.char_hidden, "feature_dim": self.feature_dim, "d_model": self.d_model,
             "nhead": self.nhead, "num_layers": self.num_layers, "dim_feedforward": self.dim_feedforward,
             "dropout": self.dropout, "positional": self.positional, "max_len": self.max_len, "head": self.head,

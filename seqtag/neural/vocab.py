@@ -124,3 +124,27 @@ def word_chars(word: str, max_len: int) -> str:
         return word
     head = (max_len + 1) // 2
     return word[:head] + word[len(word) - (max_len - head):]
+
+
+#: How many affix strings :func:`word_affixes` gives for every word.
+N_AFFIXES = 5
+
+
+def word_affixes(word: str) -> list[str]:
+    """The lower-cased suffixes of 1-4 characters and the short shape of ``word``, tagged by kind.
+
+    A suffix longer than the word is the whole word. These are the strongest clues to
+    the tag of a word never seen in training (``-ing``, ``-ly``, ``Xx``, ``d.d``),
+    as in the CRF's feature templates.
+
+    Examples
+    --------
+    >>> word_affixes("Running")
+    ['s1:g', 's2:ng', 's3:ing', 's4:ning', 'shape:Xx']
+    >>> word_affixes("3.5")
+    ['s1:5', 's2:.5', 's3:3.5', 's4:3.5', 'shape:d.d']
+    """
+    from ..crf.features import short_shape
+
+    low = word.lower()
+    return [f"s{n}:{low[-n:]}" for n in range(1, N_AFFIXES)] + [f"shape:{short_shape(word)}"]
