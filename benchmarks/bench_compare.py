@@ -7,13 +7,14 @@ same metrics, significance against the best model, and the learning curve
 the 100 % point reusing the main run). Prints the table and the
 curve as markdown; ``--report DIR`` also writes the report folder.
 
-    python benchmarks/bench_compare.py --threads 1 --report reports/ptb-full   # ~1 h on 2 cores
+    python benchmarks/bench_compare.py --jobs 2 --report reports/ptb-full      # two models at a time
     python benchmarks/bench_compare.py --quick                                 # the quick preset
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=MODELS)
     ap.add_argument("--curve", default="preset", help="fractions such as 0.1,0.5,1, 'preset' or 'none'")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--jobs", type=int, default=1, help="models trained at a time, each in a worker process "
+                                                        "with its share of the cores (compare's n_jobs)")
     ap.add_argument("--report", default=None, help="also write the report folder here")
     args = ap.parse_args(argv)
 
@@ -45,10 +48,12 @@ def main(argv=None) -> int:
     curve = {"preset": "preset", "none": None}.get(args.curve)
     if curve is None and args.curve != "none":
         curve = [float(v) for v in args.curve.split(",")]
-    print(f"# {machine_info()}, torch threads {torch.get_num_threads()}")
+    threads = f"{max(1, (os.cpu_count() or 1) // args.jobs)} per worker" if args.jobs != 1 else torch.get_num_threads()
+    print(f"# {machine_info()}, torch threads {threads}, jobs {args.jobs}")
     print("# command: python benchmarks/bench_compare.py " + " ".join(sys.argv[1:] if argv is None else argv))
     t0 = time.perf_counter()
-    result = compare(args.models, args.corpus, preset=preset, curve_sizes=curve, return_result=True)
+    result = compare(args.models, args.corpus, preset=preset, curve_sizes=curve, return_result=True,
+                     n_jobs=args.jobs, progress=True)
     seconds = time.perf_counter() - t0
     print(f"\nCorpus `{args.corpus}`, preset `{preset}`, test split {len(result.gold)} sentences / "
           f"{result.gold.n_tokens} tokens; whole run {seconds:.0f} s.\n")
