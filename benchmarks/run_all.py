@@ -46,7 +46,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "cli": ("Command-line start-up: seqtag tag of one sentence", ["bench_cli.py"]),
     "trigger": ("Trigger-word detection: GRU, LSTM and a logistic-regression anchor", ["bench_trigger.py"]),
     "compare": ("seqtag compare, full preset, PTB sample: every tagger on one split",
-                ["bench_compare.py", "--threads", "1"]),
+                ["bench_compare.py", "--jobs", "2"]),
 }
 
 HEADER = """# Benchmarks
