@@ -163,3 +163,43 @@ def test_named_models_get_the_preset_and_the_seed():
 def test_cli_compare_bad_jobs(capsys):
     code, _, err = run(["compare", "--models", "baseline", "--corpus", "ptb-sample", "--jobs", "0"], capsys=capsys)
     assert code == 2 and "n_jobs must be a positive int or -1" in err
+
+
+def test_workers_from_a_program_on_stdin_fall_back_to_one_process(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    program = textwrap.dedent("""
+        import warnings
+        from seqtag.comparison import compare
+        from seqtag.corpora import Corpus
+        train = Corpus("toy", "train", [["a", "dog"], ["the", "cat"]] * 5, [["DT", "NN"]] * 10, ["d"] * 10)
+        test = Corpus("toy", "test", [["a", "cat"]], [["DT", "NN"]], ["e"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = compare(["baseline", "hmm1"], (train, test), n_jobs=2, significance=False)
+        print(table["accuracy"].tolist(), [str(w.message) for w in caught])
+    """)
+    out = subprocess.run([sys.executable, "-"], input=program, capture_output=True, text=True, cwd=tmp_path,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "[1.0, 1.0]" in out.stdout
+    assert "cannot start from a program read from <stdin>; running the 2 fits here" in out.stdout
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from seqtag.comparison import compare\n"
+        "from seqtag.corpora import Corpus\n"
+        "train = Corpus('toy', 'train', [['a', 'dog']] * 4, [['DT', 'NN']] * 4, ['d'] * 4)\n"
+        "test = Corpus('toy', 'test', [['a', 'dog']], [['DT', 'NN']], ['e'])\n"
+        "compare(['baseline', 'hmm1'], (train, test), n_jobs=2, significance=False)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode != 0
+    assert "must call this under `if __name__ == \"__main__\":`" in out.stderr

@@ -16,11 +16,13 @@ import multiprocessing
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from ..exceptions import InputError
+from ..exceptions import InputError, SeqtagError
 
 __all__ = ["check_n_jobs", "run_jobs"]
 
@@ -57,7 +59,10 @@ def run_jobs(jobs: Sequence[tuple[Callable, tuple]], n_jobs: int) -> list[Any]:
 
     With ``n_jobs == 1`` (or a single job) they run here, one after the other.
     Otherwise ``n_jobs`` spawned workers take them in the given order (put the
-    longest first), each worker on ``cpu_count // n_jobs`` threads.
+    longest first), each worker on ``cpu_count // n_jobs`` threads. A spawned worker
+    imports the main script: a script must call this under
+    ``if __name__ == "__main__":``, and a program read from standard input (which a
+    worker cannot import) runs the jobs here, with a warning.
 
     Parameters
     ----------
@@ -73,6 +78,12 @@ def run_jobs(jobs: Sequence[tuple[Callable, tuple]], n_jobs: int) -> list[Any]:
     """
     if n_jobs == 1 or len(jobs) <= 1:
         return [fn(*args) for fn, args in jobs]
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file is not None and not os.path.exists(main_file):  # python - < script.py
+        warnings.warn(f"n_jobs={n_jobs} needs worker processes, which cannot start from a program read from "
+                      f"{main_file}; running the {len(jobs)} fits here, one after another (save the program "
+                      f"to a file to use n_jobs)", stacklevel=3)
+        return [fn(*args) for fn, args in jobs]
     try:
         pickle.dumps(jobs)
     except Exception as exc:  # any reason a model cannot travel
@@ -82,7 +93,14 @@ def run_jobs(jobs: Sequence[tuple[Callable, tuple]], n_jobs: int) -> list[Any]:
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     context = multiprocessing.get_context("spawn")
     workers = min(n_jobs, len(jobs))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(threads,)) as pool:
-        futures = [pool.submit(_call, fn, args) for fn, args in jobs]
-        return [f.result() for f in futures]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = [pool.submit(_call, fn, args) for fn, args in jobs]
+            return [f.result() for f in futures]
+    except BrokenProcessPool as exc:
+        raise SeqtagError(
+            f"a worker process of n_jobs={n_jobs} died before finishing its job ({exc}). Workers are spawned "
+            f"and import the main script, so a script must call this under `if __name__ == \"__main__\":`; "
+            f"a worker can also be killed for lack of memory. n_jobs=1 runs everything in this process."
+        ) from exc
