@@ -35,7 +35,7 @@ data: install
 
 DEMO_MODELS ?= baseline,hmm1,hmm2,crf,bilstm,bilstm-crf,transformer
 
-# the quick comparison on the PTB sample: ~4 minutes on 2 CPU cores, a table and reports/ptb-quick/
+# the quick comparison on the PTB sample: ~2.5 minutes on 2 CPU cores, a table and reports/ptb-quick/
 demo: data
 	$(BIN)/seqtag compare --corpus ptb-sample --models $(DEMO_MODELS) --preset quick --jobs 2 --report reports/ptb-quick
 
