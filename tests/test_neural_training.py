@@ -148,6 +148,7 @@ def test_affix_embeddings_tag_unseen_words_by_their_suffix(cls, tmp_path):
     with_affixes = cls(affix_dim=8, **params).fit(X, y)
     without = cls(**params).fit(X, y)  # no characters, no affixes: an unseen word is just UNK
     assert with_affixes.score(Xt, yt) > 0.95 and without.score(Xt, yt) < 0.6
+    assert cls(**dict(params, word_dim=0, affix_dim=8)).fit(X, y).score(Xt, yt) > 0.95  # affixes alone
     loaded = seqtag.load(with_affixes.save(tmp_path / "m"))
     assert loaded.affix_dim == 8 and loaded.predict(Xt) == with_affixes.predict(Xt)
     with pytest.raises(InputError, match="affix_dim must be an int >= 0, got -1"):

@@ -101,8 +101,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_int("char_hidden", self.char_hidden, 1)
         _check_int("affix_dim", self.affix_dim, 0)
         _check_int("max_word_len", self.max_word_len, 1)
-        if self.word_dim == 0 and self.char_encoder is None and self.feature_sep is None:
-            raise InputError("the tagger has no input: set word_dim > 0, a char_encoder, or feature_sep")
+        if self.word_dim == 0 and self.char_encoder is None and self.feature_sep is None and not self.affix_dim:
+            raise InputError("the tagger has no input: set word_dim > 0, a char_encoder, affix_dim > 0 or feature_sep")
         _check_int("min_count", self.min_count, 1)
         _check_float("word_dropout", self.word_dropout, 0.0, math.inf)
         _check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
