@@ -88,6 +88,18 @@ def test_worker_processes_give_the_same_table_and_curve(toy_data):
     assert sorted(set(parallel.curves["train_sentences"])) == [12, 30, 48]
 
 
+def test_workers_draw_no_progress_bars():
+    from seqtag.comparison.taggers import _without_bars
+    from seqtag.hmm import HMMTagger
+    from seqtag.neural.bilstm import BiLSTMTagger
+
+    loud = BiLSTMTagger(hidden_size=8, verbose=True)
+    quiet = _without_bars(loud)
+    assert quiet.verbose is False and loud.verbose is True and quiet.hidden_size == 8
+    hmm = HMMTagger()
+    assert _without_bars(hmm) is hmm  # nothing to turn off
+
+
 def test_bad_n_jobs_and_models_that_cannot_travel(toy_data):
     from seqtag.baseline import BaselineTagger
 

@@ -139,6 +139,13 @@ def _resolve_models(models, preset: str, random_state: int | None = None) -> dic
     return out
 
 
+def _without_bars(tagger):
+    """A clone of ``tagger`` with ``verbose=False`` if it has that parameter, else ``tagger``."""
+    if tagger.get_params().get("verbose"):
+        return clone(tagger).set_params(verbose=False)
+    return tagger
+
+
 def _fit(tagger, train: Corpus, dev: Corpus | None):
     if dev is not None and getattr(tagger, "uses_dev_set", False):
         return tagger.fit(train.X, train.y, X_dev=dev.X, y_dev=dev.y)
@@ -253,7 +260,8 @@ def compare(
     n_jobs : int, default 1
         Fit this many models (and curve points) side by side in worker processes
         (``-1``: one per CPU core), each on its share of the cores' threads; the
-        table is the same, each model's ``train_s`` is then measured on fewer threads.
+        table is the same, each model's ``train_s`` is then measured on fewer threads,
+        and the models' own progress bars are off (``progress`` lines stay).
 
     Returns
     -------
@@ -270,6 +278,8 @@ def compare(
     """
     protos = _resolve_models(models, preset, random_state)
     n_jobs = check_n_jobs(n_jobs)
+    if n_jobs > 1:  # bars drawn by two processes on one terminal overwrite each other
+        protos = {name: _without_bars(proto) for name, proto in protos.items()}
     if isinstance(curve_sizes, str):  # checked before hours of training, not after
         if curve_sizes != "preset":
             raise InputError(f"curve_sizes must be fractions, None or 'preset', got {curve_sizes!r}")
