@@ -37,19 +37,16 @@ def check_n_jobs(n_jobs) -> int:
 
 
 def _init_worker(threads: int) -> None:
-    """Limit every thread pool of a fresh worker to ``threads`` before any of them starts."""
+    """Limit the thread pools of a fresh worker to ``threads`` before any of them starts."""
     for var in _THREAD_VARS:
         os.environ[var] = str(threads)
-    if "torch" in sys.modules:  # imported while unpickling the first job's module
-        sys.modules["torch"].set_num_threads(threads)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)  # BLAS already loaded by numpy
 
 
-def _call(fn: Callable, args: tuple):
-    threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
-    if "torch" in sys.modules:  # imported by the fit: keep it to this worker's share
+def _call(fn: Callable, args: tuple, threads: int):
+    if "torch" in sys.modules:  # imported while unpickling the job (a neural prototype)
         sys.modules["torch"].set_num_threads(threads)
     return fn(*args)
 
@@ -96,7 +93,7 @@ def run_jobs(jobs: Sequence[tuple[Callable, tuple]], n_jobs: int) -> list[Any]:
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                  initargs=(threads,)) as pool:
-            futures = [pool.submit(_call, fn, args) for fn, args in jobs]
+            futures = [pool.submit(_call, fn, args, threads) for fn, args in jobs]
             return [f.result() for f in futures]
     except BrokenProcessPool as exc:
         raise SeqtagError(

@@ -298,14 +298,14 @@ def compare(
     points = _curve_points(protos, train, curve_sizes or (), random_state)
     todo = [p for p in points if not _known(p, train, protos)]
     done = run_jobs(main_jobs + _curve_jobs(todo, dev, test, progress), n_jobs)
-    rows, preds = [row for row, _ in done[:len(protos)]], dict(zip(protos, (p for _, p in done[:len(protos)])))
+    mains, fitted = done[:len(protos)], done[len(protos):]
+    rows, preds = [row for row, _ in mains], dict(zip(protos, (pred for _, pred in mains)))
     table = pd.DataFrame(rows).set_index("model")
     if significance and len(table) > 1:
         _add_significance(table, preds, test, n_resamples, random_state)
     curves = None
     if curve_sizes:
-        known, accs = dict(table["accuracy"]), iter(done[len(protos):])
-        curves = _curve_table(points, [known[p[0]] if _known(p, train, known) else next(accs) for p in points])
+        curves = _curve_table(points, train, dict(table["accuracy"]), fitted)
     result = ComparisonResult(table, preds, test, None, curves, info)
     return result if return_result else table
 
@@ -388,8 +388,7 @@ def learning_curve(models, train: Corpus, test: Corpus, *, dev: Corpus | None = 
     points = _curve_points(models, train, sizes, random_state)
     known = dict(full_scores or {})
     todo = [p for p in points if not _known(p, train, known)]
-    accs = iter(run_jobs(_curve_jobs(todo, dev, test, progress), check_n_jobs(n_jobs)))
-    return _curve_table(points, [known[p[0]] if _known(p, train, known) else next(accs) for p in points])
+    return _curve_table(points, train, known, run_jobs(_curve_jobs(todo, dev, test, progress), check_n_jobs(n_jobs)))
 
 
 def _curve_points(models, train: Corpus, sizes, random_state: int) -> list[tuple[str, Any, float, Corpus]]:
@@ -422,7 +421,10 @@ def _curve_jobs(points, dev, test, progress) -> list:
     return [(_curve_fit, (name, proto, sub, dev, test, progress)) for name, proto, _, sub in points]
 
 
-def _curve_table(points, accuracies) -> pd.DataFrame:
+def _curve_table(points, train: Corpus, known: Mapping[str, float], fitted: Sequence[float]) -> pd.DataFrame:
+    """The curve's rows: a known accuracy for each point :func:`_known` names, else the next of ``fitted``."""
+    fitted = iter(fitted)
+    accuracies = [known[p[0]] if _known(p, train, known) else next(fitted) for p in points]
     rows = [{"model": name, "fraction": frac, "train_sentences": len(sub), "train_tokens": sub.n_tokens,
              "accuracy": float(acc)} for (name, _, frac, sub), acc in zip(points, accuracies)]
     order = {name: i for i, name in enumerate(dict.fromkeys(r["model"] for r in rows))}

@@ -231,12 +231,11 @@ def fit_network(
     dev_gold = np.concatenate(dev.tags) if dev is not None and len(dev) else None
     if drop_prob is not None:
         drop_prob = drop_prob.cpu()
-    best = {"acc": -1.0, "epoch": max_epochs, "state": None, "stale": 0}
-
     per_epoch = math.ceil(len(train) / batch_size)
     if max_steps is None and min_steps is not None:
         max_epochs = max(max_epochs, math.ceil(min_steps / per_epoch))
-        best["epoch"] = max_epochs
+    best = {"acc": -1.0, "epoch": max_epochs, "state": None, "stale": 0}
+
     if max_steps is None:
         rounds, per_round, total = max_epochs, per_epoch, max_epochs * per_epoch
 
