@@ -16,6 +16,7 @@ Usage::
     python benchmarks/bench_crf_tagger.py            # full run (~25 min on 2 loaded cores)
     python benchmarks/bench_crf_tagger.py --only same,best   # the PTB part (~12 min)
     python benchmarks/bench_crf_tagger.py --quick    # smoke run (~1 min)
+    python benchmarks/bench_crf_tagger.py --only templates   # template additions on dev (~10 min)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import argparse
 import time
 
 from seqtag.corpora import load_corpus
-from seqtag.crf.features import DEFAULT_FEATURES, FeatureExtractor
+from seqtag.crf.features import DEFAULT_FEATURES, FeatureExtractor, short_shape
 from seqtag.crf.tagger import CRFTagger
 from seqtag.metrics import accuracy, known_unknown_accuracy, span_f1
 from seqtag.registry import make_model
@@ -46,6 +47,59 @@ RICH_FEATURES = DEFAULT_FEATURES
 #: (c1, c2, min_freq) tried on dev; OWL-QN (c1=0.1, c2=0.1) lost on dev in the 2026-11-22 run and
 #: is slower; c2=0.1 and 0.2 (min_freq=2) lost to 0.3 on 2026-11-30 (docs/benchmarks.md).
 GRID = [(0.0, 1.0, 1), (0.0, 0.3, 1), (0.0, 0.3, 2)]
+
+
+def _case(word: str) -> str:
+    """U(pper), T(itle), L(ower), M(ixed) or N(o letter)."""
+    if word.isupper():
+        return "U"
+    if word.istitle():
+        return "T"
+    return "L" if word.islower() else "M" if any(c.isalpha() for c in word) else "N"
+
+
+def _lsuffix_case(n: int):
+    return lambda w: f"{w.lower()[-n:]}|{_case(w)}" if len(w) >= n else None
+
+
+#: Templates tried on dev for the unknown words (issue 18, item 6), defined here, not in the library:
+#: lower-cased suffixes joined with the word's case, short shape joined with the last two letters,
+#: the part after a word's last hyphen.
+TRIAL_TEMPLATES = {
+    "case": _case,
+    **{f"lsuffix{n}_case": _lsuffix_case(n) for n in (2, 3, 4)},
+    "shape_suffix2": lambda w: f"{short_shape(w)}|{w.lower()[-2:]}",
+    "hyphen_tail": lambda w: w.rsplit("-", 1)[1].lower() if "-" in w.strip("-") else None,
+}
+
+#: Additions to DEFAULT_FEATURES scored on dev by ``--only templates``.
+TEMPLATE_TRIALS = {
+    "defaults": [],
+    "+ suffixes 2-4 joined with case": ["lsuffix2_case", "lsuffix3_case", "lsuffix4_case"],
+    "+ suffix 3 joined with case, case": ["lsuffix3_case", "case"],
+    "+ wider context: suffix2[-1], suffix3[+-2], short_shape[+-2]":
+        ["suffix2[-1]", "suffix3[-2]", "suffix3[+2]", "short_shape[-2]", "short_shape[+2]"],
+    "+ shape joined with suffix 2, hyphen tail": ["shape_suffix2", "hyphen_tail"],
+    "+ lower-cased suffixes 4, 5": ["lsuffix4", "lsuffix5"],
+}
+
+
+def template_trials(args, rows):
+    """Each of :data:`TEMPLATE_TRIALS` with the default c2 and min_freq, scored on the PTB dev split."""
+    from seqtag.crf import features
+
+    features.TEMPLATES.update(TRIAL_TEMPLATES)  # this process only
+    Xtr, ytr = _ptb("train")
+    Xdev, ydev = _ptb("dev")
+    if args.quick:
+        Xtr, ytr = Xtr[:800], ytr[:800]
+    for label, extra in TEMPLATE_TRIALS.items():
+        t = time.perf_counter()
+        m = CRFTagger(features=DEFAULT_FEATURES + extra, max_iter=args.max_iter).fit(Xtr, ytr)
+        dt = time.perf_counter() - t
+        acc, unk = _tag_scores(Xtr, Xdev, ydev, m.predict(Xdev))
+        rows.append((f"PTB dev, default templates {label}", f"{acc:.2f}", f"{unk:.2f}", f"{dt:.1f}", str(m.n_iter_)))
+        print(f"[templates] {label}: dev {acc:.2f} (unknown {unk:.2f}) {dt:.1f}s", flush=True)
 
 
 def _grid(text: str) -> list[tuple[float, float, int]]:
@@ -230,7 +284,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small smoke run")
     ap.add_argument("--max-iter", type=int, default=None, help="L-BFGS iterations (default 150, quick 15)")
-    ap.add_argument("--only", default="same,best,ewt,conll", help="comma list of: same, best, ewt, conll")
+    ap.add_argument("--only", default="same,best,ewt,conll", help="comma list of: same, best, templates, ewt, conll")
     ap.add_argument("--repeat", type=int, default=1, help="2: time CRFsuite, seqtag, seqtag, CRFsuite")
     ap.add_argument("--c1", type=float, default=None, help="skip dev tuning: use this c1 (with --c2)")
     ap.add_argument("--c2", type=float, default=None)
@@ -247,6 +301,8 @@ def main() -> None:
         same_features(args, rows)
     if "best" in parts and args.c1 is None:
         c1, c2, mf = best_config(args, rows)
+    if "templates" in parts:
+        template_trials(args, rows)
     if "ewt" in parts:
         ewt(args, rows, c1, c2, mf)
     if "conll" in parts:
