@@ -57,6 +57,13 @@ class Tagger(Persistent, Estimator):
     #: What a saved folder says it holds.
     model_kind: ClassVar[str] = "tagger"
 
+    #: Parameters that make ``fit`` a moment's work (a couple of optimiser steps or iterations):
+    #: :func:`seqtag.compare` fits such a copy on a few sentences before it measures the model,
+    #: so the one-time start-up of the libraries the model uses (Numba compiling or loading
+    #: its kernels, torch choosing its kernels) is not counted in the model's time and memory,
+    #: whichever model happens to run first in a process. ``None``: no warm-up.
+    warm_up_params: ClassVar[dict[str, Any] | None] = None
+
     # ------------------------------------------------------------------ hooks
     def _fit(self, X: list[list[str]], y: list[list[str]], **kwargs: Any) -> None:
         raise NotImplementedError

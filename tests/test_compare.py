@@ -100,6 +100,39 @@ def test_workers_draw_no_progress_bars():
     assert _without_bars(hmm) is hmm  # nothing to turn off
 
 
+def test_each_model_is_warmed_up_before_it_is_measured(toy_data):
+    from seqtag.baseline import BaselineTagger
+
+    calls = []
+
+    class Counting(BaselineTagger):
+        warm_up_params = {"rare_count": 1}
+
+        def _fit(self, X, y, **kwargs):
+            calls.append((len(X), self.rare_count))
+            super()._fit(X, y, **kwargs)
+
+    train, test = _tiny(toy_data)
+    proto = Counting(rare_count=3)
+    table = compare({"counting": proto, "baseline": "baseline"}, (train, test), significance=False)
+    # first a copy with the warm-up parameters on a few sentences, then the model itself on all of them
+    assert calls == [(8, 1), (48, 3)]
+    assert proto.rare_count == 3 and table.loc["counting", "accuracy"] > 0.5
+
+
+@pytest.mark.parametrize("name", ["hmm2", "crf", "bilstm-crf", "transformer-crf"])
+def test_warm_up_params_make_a_short_fit_of_the_full_preset(toy_data, name):
+    from seqtag.registry import make_model
+
+    X, y = toy_data
+    model = make_model(name, "full", kind="tagger")
+    tiny = model.set_params(**model.warm_up_params)
+    tiny.fit(X[:8], y[:8])
+    assert len(tiny.predict(X[:2])) == 2
+    if hasattr(tiny, "history_"):  # neural: two optimiser steps, not the preset's 800
+        assert int(tiny.history_["steps"].iloc[-1]) == 2
+
+
 def test_bad_n_jobs_and_models_that_cannot_travel(toy_data):
     from seqtag.baseline import BaselineTagger
 

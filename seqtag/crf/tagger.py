@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -112,6 +112,8 @@ class CRFTagger(MarginalsMixin, Tagger):
     >>> paths[0]
     ['DT', 'NN', 'VBZ']
     """
+
+    warm_up_params: ClassVar[dict[str, Any] | None] = {"max_iter": 2, "verbose": False}
 
     def __init__(self, algorithm: str = "lbfgs", c1: float = 0.0, c2: float = 0.3, max_iter: int = 150,
                  tol: float = 1e-5, features: Any = None, feature_fn: Callable | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -141,6 +141,8 @@ class HMMTagger(MarginalsMixin, Tagger):
     >>> tagger.predict([["a", "dog", "sleeps"]])
     [['DT', 'NN', 'VBZ']]
     """
+
+    warm_up_params: ClassVar[dict[str, Any] | None] = {}
 
     def __init__(
         self,

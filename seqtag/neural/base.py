@@ -80,6 +80,8 @@ def auto_constraints(tags: list[str], y: list[list[str]]) -> str | None:
 class NeuralTagger(MarginalsMixin, Tagger):
     """Shared machinery of :class:`BiLSTMTagger` and :class:`TransformerTagger` (not for direct use)."""
 
+    warm_up_params: ClassVar[dict[str, Any] | None] = {"max_epochs": 1, "max_steps": 2, "min_steps": None,
+                                                        "verbose": False}
     uses_dev_set: ClassVar[bool] = True  # fit takes X_dev/y_dev for early stopping
 
     # ------------------------------------------------------------ subclass hooks
