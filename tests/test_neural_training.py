@@ -126,6 +126,34 @@ def test_min_steps_adds_epochs_to_small_training_sets_only(cls, params):
         cls(**dict(base, min_steps=0)).fit(X, y)
 
 
+@pytest.mark.parametrize("cls,params", [(BiLSTMTagger, LSTM), (TransformerTagger, TRF)], ids=["bilstm", "transformer"])
+def test_restore_best_false_keeps_the_last_epochs_weights(cls, params, monkeypatch):
+    import seqtag.neural.train as train_module
+
+    X, y = context_task(60, seed=2)
+    Xtr, ytr, Xdv, ydv = X[:40], y[:40], X[40:], y[40:]
+    evals = []
+
+    def dev_peaks_first(net, data, *args, **kwargs):  # dev accuracy 1 after epoch 1, then 0
+        evals.append(len(evals))
+        return list(data.tags) if len(evals) == 1 else [t + 1000 for t in data.tags]
+
+    monkeypatch.setattr(train_module, "predict_ids", dev_peaks_first)
+    base = dict(params, max_epochs=4, patience=None)
+    plain = cls(**dict(base, validation_fraction=0)).fit(Xtr, ytr)  # no dev set: the last weights
+    best = cls(**base).fit(Xtr, ytr, X_dev=Xdv, y_dev=ydv)
+    assert best.best_epoch_ == 1 and best.history_["dev_accuracy"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert not all(torch.equal(a, b) for a, b in zip(best.net_.state_dict().values(),
+                                                     plain.net_.state_dict().values()))
+    evals.clear()
+    last = cls(**dict(base, restore_best=False)).fit(Xtr, ytr, X_dev=Xdv, y_dev=ydv)
+    assert last.best_epoch_ == 4 and last.history_["dev_accuracy"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    for (k, a), b in zip(last.net_.state_dict().items(), plain.net_.state_dict().values()):
+        assert torch.equal(a, b), k
+    with pytest.raises(InputError, match="restore_best must be True or False, got 1"):
+        cls(**dict(base, restore_best=1)).fit(Xtr, ytr)
+
+
 def _suffix_task(n, rng):
     ends = {"ing": "VBG", "ly": "RB", "ed": "VBD", "s": "NNS"}
     X, y = [], []

@@ -130,6 +130,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_choice("schedule", self.schedule, ("linear", "cosine", "constant", "onecycle"))
         _check_float("clip_norm", self.clip_norm, 0.0, math.inf, none_ok=True)
         _check_int("patience", self.patience, 1, none_ok=True)
+        if not isinstance(self.restore_best, bool):
+            raise InputError(f"restore_best must be True or False, got {self.restore_best!r}")
         _check_float("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
         dev = self.device
         if not (dev in ("auto", "cpu", "cuda") or (isinstance(dev, str) and dev.startswith("cuda:"))):
@@ -280,7 +282,8 @@ class NeuralTagger(MarginalsMixin, Tagger):
                 min_steps=self.min_steps,
                 batch_size=self.batch_size,
                 lr=self.lr, weight_decay=self.weight_decay, warmup=self.warmup, schedule=self.schedule,
-                clip_norm=self.clip_norm, patience=self.patience, device=device, drop_prob=drop_prob,
+                clip_norm=self.clip_norm, patience=self.patience, restore_best=self.restore_best,
+                device=device, drop_prob=drop_prob,
                 eval_batch_size=self.predict_batch_size, verbose=bool(self.verbose), desc=type(self).__name__,
             )
         self.net_ = net

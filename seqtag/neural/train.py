@@ -4,7 +4,7 @@
 AdamW, a linear warm-up followed by linear (or cosine) decay or a one-cycle
 schedule, gradient clipping by norm, length-bucketed shuffled batches and early
 stopping on a dev set, for a number of epochs or of optimiser steps; the
-best-dev weights are restored at the end.  All randomness comes from
+best-dev weights are restored at the end (or the last ones kept).  All randomness comes from
 one integer seed (``torch.manual_seed`` inside :func:`torch.random.fork_rng`,
 so the caller's global torch RNG is left as it was, and a ``torch.Generator``
 for shuffling and word dropout).
@@ -172,6 +172,7 @@ def fit_network(
     clip_norm: float | None,
     patience: int | None,
     device: torch.device,
+    restore_best: bool = True,
     drop_prob: torch.Tensor | None = None,
     eval_batch_size: int = 256,
     verbose: bool = False,
@@ -209,9 +210,11 @@ def fit_network(
     clip_norm : float or None
         Maximal global gradient norm.
     patience : int or None
-        Stop after this many epochs (rounds) without a better dev accuracy.  The
-        weights of the best dev epoch are restored (the latest one on ties).
+        Stop after this many epochs (rounds) without a better dev accuracy.
     device : torch.device
+    restore_best : bool
+        Restore the weights of the best dev epoch (the latest one on ties) at the
+        end; ``False`` keeps the last epoch's.
     drop_prob : Tensor (n_words,), optional
         Word dropout probability of each word id.
     verbose : bool
@@ -270,7 +273,9 @@ def fit_network(
         acc = row["dev_accuracy"] = float((pred == dev_gold).mean())
         best["stale"] = 0 if acc > best["acc"] else best["stale"] + 1
         if acc >= best["acc"]:  # on a tie keep the later (longer trained) weights
-            best.update(acc=acc, epoch=epoch, state={k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
+            best.update(acc=acc, epoch=epoch)
+            if restore_best:
+                best["state"] = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
         return patience is not None and best["stale"] >= patience
 
     rows = fit_loop(net, batches, loss_fn, epochs=rounds, steps_per_epoch=per_round, total_steps=total,
@@ -279,7 +284,7 @@ def fit_network(
     best_epoch = best["epoch"]
     if best["state"] is not None:
         net.load_state_dict(best["state"])
-    elif dev_gold is None:
+    elif dev_gold is None or not restore_best:
         best_epoch = len(rows)
     net.eval()
     # steps: nullable, as in a history loaded from a file saved before step counts

@@ -120,7 +120,7 @@ max_word_len, feature_sep, feature_dim, head, constraints :
     dropout : float, default 0.2
         Dropout on token vectors, positions, inside the encoder and before the output layer.
     max_epochs, max_steps, min_steps, batch_size, predict_batch_size, lr, weight_decay, warmup, schedule, clip_norm, \
-patience, validation_fraction, random_state, device, verbose :
+patience, restore_best, validation_fraction, random_state, device, verbose :
         Training options as in :class:`~seqtag.neural.bilstm.BiLSTMTagger`; defaults
         ``max_epochs=40, predict_batch_size=64, lr=1e-3, weight_decay=0.01, warmup=0.1``
         (self-attention pays for padding quadratically, so smaller length-sorted
@@ -180,6 +180,7 @@ patience, validation_fraction, random_state, device, verbose :
         schedule: str = "linear",
         clip_norm: float | None = 1.0,
         patience: int | None = 5,
+        restore_best: bool = True,
         validation_fraction: float = 0.1,
         random_state: Any = None,
         device: str = "auto",
