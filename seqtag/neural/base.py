@@ -51,6 +51,11 @@ def _check_float(name: str, value: Any, low: float, high: float, none_ok: bool =
         raise InputError(f"{name} must be a number in [{low}, {high}{bracket}, got {value!r}")
 
 
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InputError(f"{name} must be True or False, got {value!r}")
+
+
 def _check_choice(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise InputError(f"{name} must be one of {list(choices)}, got {value!r}")
@@ -130,8 +135,7 @@ class NeuralTagger(MarginalsMixin, Tagger):
         _check_choice("schedule", self.schedule, ("linear", "cosine", "constant", "onecycle"))
         _check_float("clip_norm", self.clip_norm, 0.0, math.inf, none_ok=True)
         _check_int("patience", self.patience, 1, none_ok=True)
-        if not isinstance(self.restore_best, bool):
-            raise InputError(f"restore_best must be True or False, got {self.restore_best!r}")
+        _check_bool("restore_best", self.restore_best)
         _check_float("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
         dev = self.device
         if not (dev in ("auto", "cpu", "cuda") or (isinstance(dev, str) and dev.startswith("cuda:"))):

@@ -10,7 +10,7 @@ from torch import nn
 
 from .._validation import store_params
 from ..exceptions import InputError
-from .base import NeuralTagger, _check_choice, _check_int
+from .base import NeuralTagger, _check_bool, _check_choice, _check_int
 from .modules import (
     LearnedPositions,
     SinusoidalPositions,
@@ -198,8 +198,7 @@ patience, restore_best, validation_fraction, random_state, device, verbose :
         _check_int("conv_width", self.conv_width, 0)
         if self.conv_width % 2 == 0 and self.conv_width:
             raise InputError(f"conv_width must be 0 (no convolution) or odd (3, 5, ...), got {self.conv_width}")
-        if not isinstance(self.causal, bool):
-            raise InputError(f"causal must be True or False, got {self.causal!r}")
+        _check_bool("causal", self.causal)
         if self.d_model % self.nhead:
             raise InputError(f"d_model={self.d_model} must be divisible by nhead={self.nhead}")
         if self.positional == "sinusoidal" and self.d_model % 2:
