@@ -118,6 +118,12 @@ def test_each_model_is_warmed_up_before_it_is_measured(toy_data):
     # first a copy with the warm-up parameters on a few sentences, then the model itself on all of them
     assert calls == [(8, 1), (48, 3)]
     assert proto.rare_count == 3 and table.loc["counting", "accuracy"] > 0.5
+    # once per configuration and process: the same model again is not warmed up again, another one is
+    calls.clear()
+    compare({"counting": proto}, (train, test), significance=False)
+    assert calls == [(48, 3)]
+    compare({"counting": Counting(rare_count=2)}, (train, test), significance=False)
+    assert calls == [(48, 3), (8, 1), (48, 2)]
 
 
 @pytest.mark.parametrize("name", ["hmm2", "crf", "bilstm-crf", "transformer-crf"])
