@@ -22,6 +22,7 @@ Data comes from ``NLTK_DATA`` / ``SEQTAG_DATA``.  Usage::
     python benchmarks/bench_neural.py --speed --threads 1 --model bilstm-crf --param hidden_size=200 --param num_layers=2
     python benchmarks/bench_neural.py --train-speed --threads 1 --model bilstm-crf,transformer   # training tokens/s
     python benchmarks/bench_neural.py --model bilstm-crf --cells lstm,gru,rnn --threads 1 --no-anchor  # recurrent cells
+    python benchmarks/bench_neural.py --corpus ud --model bilstm-crf --errors 15    # + where the errors are
 
 ``--speed`` and ``--train-speed`` import whatever ``seqtag`` is on the path, so the same
 command measures an older checkout (``PYTHONPATH=old-checkout``) for a before/after figure.
@@ -122,7 +123,30 @@ def run_model(corpus: str, name: str, args, data, cell: str | None = None) -> di
     print(f"{corpus}/{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                            for k, v in row.items() if k not in ("corpus", "model")), flush=True)
     print(tagger.history_.to_string(index=False), flush=True)
+    if args.errors and corpus != "conll2000":
+        print(error_summary(_words(Xte, corpus), yte, pred, vocab, args.errors), flush=True)
     return row
+
+
+def error_summary(X, y, pred, vocab, n: int) -> str:
+    """Where the test errors are: known / unknown words, and the ``n`` most frequent confusions of each."""
+    from collections import Counter
+
+    errors = {True: Counter(), False: Counter()}  # known word? -> (gold, predicted) -> count
+    totals = Counter()
+    for s, ts, ps in zip(X, y, pred):
+        for w, t, q in zip(s, ts, ps):
+            totals[w in vocab] += 1
+            if t != q:
+                errors[w in vocab][t, q] += 1
+    n_err = sum(sum(c.values()) for c in errors.values())
+    lines = [f"errors: {n_err} of {sum(totals.values())} tokens"]
+    for known in (True, False):
+        c = errors[known]
+        lines.append(f"{'known' if known else 'unknown'} words: {sum(c.values())} errors in {totals[known]} tokens "
+                     f"({100 * sum(c.values()) / max(n_err, 1):.1f} % of all errors); most frequent gold -> predicted:")
+        lines += [f"  {t} -> {q}: {k}" for (t, q), k in c.most_common(n)]
+    return "\n".join(lines)
 
 
 def run_anchor(args, data) -> dict:
@@ -213,6 +237,8 @@ def main(argv=None) -> None:
     p.add_argument("--verbose", action="store_true", help="progress bars")
     p.add_argument("--speed", action="store_true", help="only time tagging of the PTB test split")
     p.add_argument("--train-speed", action="store_true", help="only time one training epoch on PTB")
+    p.add_argument("--errors", type=int, default=0, metavar="N",
+                   help="print the N most frequent test confusions of known and of unknown words")
     p.add_argument("--cells", default=None,
                    help="comma-separated recurrent cells (lstm,gru,rnn): each BiLSTM model runs once per cell")
     args = p.parse_args(argv)
