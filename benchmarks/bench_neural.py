@@ -136,16 +136,17 @@ def error_summary(X, y, pred, vocab, n: int) -> str:
     totals = Counter()
     for s, ts, ps in zip(X, y, pred):
         for w, t, q in zip(s, ts, ps):
-            totals[w in vocab] += 1
+            known = w in vocab
+            totals[known] += 1
             if t != q:
-                errors[w in vocab][t, q] += 1
-    n_err = sum(sum(c.values()) for c in errors.values())
+                errors[known][t, q] += 1
+    n_wrong = {known: sum(c.values()) for known, c in errors.items()}
+    n_err = sum(n_wrong.values())
     lines = [f"errors: {n_err} of {sum(totals.values())} tokens"]
     for known in (True, False):
-        c = errors[known]
-        lines.append(f"{'known' if known else 'unknown'} words: {sum(c.values())} errors in {totals[known]} tokens "
-                     f"({100 * sum(c.values()) / max(n_err, 1):.1f} % of all errors); most frequent gold -> predicted:")
-        lines += [f"  {t} -> {q}: {k}" for (t, q), k in c.most_common(n)]
+        lines.append(f"{'known' if known else 'unknown'} words: {n_wrong[known]} errors in {totals[known]} tokens "
+                     f"({100 * n_wrong[known] / max(n_err, 1):.1f} % of all errors); most frequent gold -> predicted:")
+        lines += [f"  {t} -> {q}: {k}" for (t, q), k in errors[known].most_common(n)]
     return "\n".join(lines)
 
 
